@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh machine (Python 3.11+, Node.js 20+ and npm on PATH):
+#   make serve   install everything, then serve the site on http://127.0.0.1:8000/dl-textbook/
+#   make test    install everything, then run the full test suite (what CI runs)
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: install serve build test benchmark clean
+
+install: $(VENV)/.installed node_modules/.package-lock.json
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+serve: install
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: install
+	$(BIN)/mkdocs build --strict
+
+test: install
+	$(BIN)/python -m pytest
+
+benchmark: install
+	$(BIN)/python tests/benchmarks/build_times.py
+
+clean:
+	rm -rf site .cache

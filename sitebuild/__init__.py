@@ -1,0 +1,1 @@
+"""Build-time machinery of the site: mkdocs plugins for figures from snippets and KaTeX math."""

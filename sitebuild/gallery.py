@@ -1,0 +1,171 @@
+"""The ``gallery`` plugin: run snippets at build time and publish their figures and sources.
+
+For every ``snippets/<stem>.py`` the site gets
+
+* ``figures/<stem>-<n>.svg``: the n-th figure the snippet left open (as sphinx-gallery's scraper);
+* ``snippets/<stem>.py``: the script itself, for the download link on the concept page.
+
+Snippets run once per build for all languages, and not at all when neither the snippet nor the
+versions of Python, PyTorch, NumPy and Matplotlib (nor the runner) changed: results live in a
+content-addressed cache on disk (``cache_dir/<stem>/<key>/``). Stale snippets run together in one
+warm process (``sitebuild.runner``) that forks a child per snippet, one per core. A snippet that
+raises fails the build with its path, line and traceback, before the site directory is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import Files
+
+from sitebuild.site_files import AFTER_I18N, add_file
+
+log = logging.getLogger("mkdocs.plugins.sitebuild.gallery")
+
+RUNNER = Path(__file__).with_name("runner.py")
+VERSIONED = ("torch", "numpy", "matplotlib")
+
+
+class GalleryConfig(base.Config):
+    enabled = c.Type(bool, default=True)
+    snippets_dir = c.Type(str, default="snippets")
+    cache_dir = c.Type(str, default=".cache/figures")
+    workers = c.Type(int, default=0)  # 0: one per CPU core
+    timeout = c.Type(int, default=120)  # seconds per snippet
+
+
+@dataclass(frozen=True)
+class Snippet:
+    path: Path
+    key: str
+    entry: Path  # cache directory holding the results for this exact key
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def figures(self) -> list[Path]:
+        meta = json.loads((self.entry / "meta.json").read_text(encoding="utf-8"))
+        return [self.entry / f"{n}.svg" for n in range(1, meta["figures"] + 1)]
+
+    def is_cached(self) -> bool:
+        return (self.entry / "meta.json").is_file() and all(f.is_file() for f in self.figures())
+
+
+def environment_fingerprint() -> str:
+    """What, besides a snippet's own bytes, decides its figures."""
+    versions = []
+    for name in VERSIONED:
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}: missing")
+    runner = hashlib.sha256(RUNNER.read_bytes()).hexdigest()
+    return "\n".join([platform.python_version(), *versions, runner])
+
+
+class GalleryPlugin(BasePlugin[GalleryConfig]):
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).parent
+        self.snippets_dir = (root / self.config.snippets_dir).resolve()
+        self.cache_dir = (root / self.config.cache_dir).resolve()
+        return config
+
+    def snippets(self) -> list[Snippet]:
+        fingerprint = environment_fingerprint()
+        found = []
+        for path in sorted(self.snippets_dir.glob("*.py")):
+            digest = hashlib.sha256(fingerprint.encode() + b"\0" + path.read_bytes()).hexdigest()[:20]
+            found.append(Snippet(path, digest, self.cache_dir / path.stem / digest))
+        return found
+
+    def on_pre_build(self, config: MkDocsConfig) -> None:
+        """Bring the cache up to date before mkdocs cleans the site directory."""
+        if not self.config.enabled:
+            return
+        stale = [s for s in self.snippets() if not s.is_cached()]
+        if stale:
+            self.run(stale, Path(config.config_file_path).parent)
+
+    def run(self, stale: list[Snippet], root: Path) -> None:
+        staging = Path(tempfile.mkdtemp(prefix="gallery-", dir=self._ensure_cache_dir()))
+        try:
+            jobs = []
+            for snippet in stale:
+                out = staging / snippet.stem
+                out.mkdir()
+                jobs.append({"snippet": str(snippet.path), "out": str(out)})
+            request = {"jobs": jobs, "workers": self.config.workers, "timeout": self.config.timeout}
+            started = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "sitebuild.runner"],
+                input=json.dumps(request),
+                text=True,
+                capture_output=True,
+                cwd=RUNNER.parent.parent,
+                env={**os.environ, "MPLBACKEND": "Agg"},
+            )
+            if proc.returncode != 0:
+                raise PluginError(f"gallery: the snippet runner failed:\n{proc.stderr[-4000:]}")
+            failures, executed = [], []
+            for snippet in stale:
+                out = staging / snippet.stem
+                error = out / "error.txt"
+                if error.exists():
+                    rel = snippet.path.relative_to(root) if snippet.path.is_relative_to(root) else snippet.path
+                    failures.append(f"Snippet {rel} failed:\n{error.read_text(encoding='utf-8')}")
+                    continue
+                self._store(snippet, out)
+                executed.append(snippet.stem)
+            log.info(
+                "gallery: ran %d snippet(s) in %.1f s: %s",
+                len(executed),
+                time.perf_counter() - started,
+                ", ".join(executed),
+            )
+            if failures:
+                raise PluginError("\n\n".join(failures))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _ensure_cache_dir(self) -> Path:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return self.cache_dir
+
+    def _store(self, snippet: Snippet, out: Path) -> None:
+        """Move a finished run into the cache and drop older entries of the same snippet."""
+        for old in snippet.entry.parent.glob("*"):
+            if old != snippet.entry:
+                shutil.rmtree(old, ignore_errors=True)
+        snippet.entry.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(snippet.entry, ignore_errors=True)
+        os.replace(out, snippet.entry)
+
+    @event_priority(AFTER_I18N)
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        if not self.config.enabled:
+            return files
+        for snippet in self.snippets():
+            add_file(files, config, f"snippets/{snippet.path.name}", abs_src_path=str(snippet.path))
+            if not snippet.is_cached():  # e.g. the cache was removed during `mkdocs serve`
+                self.run([snippet], Path(config.config_file_path).parent)
+            for n, figure in enumerate(snippet.figures(), start=1):
+                add_file(files, config, f"figures/{snippet.stem}-{n}.svg", abs_src_path=str(figure))
+        return files

@@ -1,0 +1,40 @@
+"""Shared pytest set-up: headless plotting, and each distinct Markdown code block run once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from support import ROOT, build
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop code-block items whose code was already collected (e.g. the same block in ko and en)."""
+    seen: set[tuple[str | None, str]] = set()
+    keep, dropped = [], []
+    for item in items:
+        block = getattr(item, "obj", None)
+        code = getattr(block, "code", None)
+        if code is None or type(item).__name__ != "TestBlock":
+            keep.append(item)
+            continue
+        key = (block.syntax, code)
+        (dropped if key in seen else keep).append(item)
+        seen.add(key)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site, built once per test session with --strict (reusing the figure cache)."""
+    out = tmp_path_factory.mktemp("site")
+    proc = build(ROOT, out)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    return out

@@ -1,0 +1,133 @@
+"""What the tests know about the project: its pages, snippets, and how to build it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SNIPPETS = ROOT / "snippets"
+LANGUAGES = ("ko", "en")
+
+
+def pages(lang: str) -> list[Path]:
+    """Markdown pages of one language, relative to ``docs/<lang>``."""
+    return sorted(p.relative_to(DOCS / lang) for p in (DOCS / lang).rglob("*.md"))
+
+
+def snippets() -> list[Path]:
+    return sorted(SNIPPETS.glob("*.py"))
+
+
+@cache
+def mkdocs_config():
+    from mkdocs.config import load_config
+
+    return load_config(str(ROOT / "mkdocs.yml"))
+
+
+@dataclass
+class PageFacts:
+    """The language-neutral parts of a rendered page."""
+
+    formulas: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    snippet_links: list[str] = field(default_factory=list)
+    headings: Counter = field(default_factory=Counter)
+
+
+class _FactParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.facts = PageFacts()
+        self._stack: list[tuple[str, str]] = []  # (kind, text) being collected
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self.facts.headings[tag] += 1
+        elif tag == "img":
+            self.facts.images.append(a.get("src") or "")
+        elif tag == "a" and (a.get("href") or "").endswith(".py"):
+            self.facts.snippet_links.append(a["href"] or "")
+        elif tag in {"span", "div"} and "arithmatex" in (a.get("class") or "").split():
+            self._stack.append(("formula", ""))
+        elif tag == "pre":
+            self._stack.append(("code", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._stack:
+            return
+        kind, text = self._stack[-1]
+        if kind == "formula":  # arithmatex output holds only text: any end tag closes it
+            self._stack.pop()
+            self.facts.formulas.append(text.strip())
+        elif tag == "pre":
+            self._stack.pop()
+            self.facts.code.append(text)
+
+    def handle_data(self, data: str) -> None:
+        if self._stack:
+            kind, text = self._stack[-1]
+            self._stack[-1] = (kind, text + data)
+
+
+def render(page: Path) -> str:
+    """HTML of a page rendered with the site's own Markdown extensions (snippets included)."""
+    config = mkdocs_config()
+    md = markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs)
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)  # front matter
+    return md.convert(text)
+
+
+@cache
+def facts(page: Path) -> PageFacts:
+    parser = _FactParser()
+    parser.feed(render(page))
+    return parser.facts
+
+
+def front_matter(page: Path) -> dict[str, str]:
+    m = re.match(r"\A---\n(.*?)\n---\n", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    if not m:
+        return {}
+    return dict(line.split(":", 1) for line in m.group(1).splitlines() if ":" in line)
+
+
+def copy_project(dest: Path, *, with_cache: bool = True) -> Path:
+    """Copy what a build needs into ``dest`` (node_modules and the figure cache by link/copy)."""
+    for name in ("mkdocs.yml", "docs", "snippets"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    (dest / "sitebuild").symlink_to(ROOT / "sitebuild")
+    if with_cache and (ROOT / ".cache").is_dir():
+        shutil.copytree(ROOT / ".cache", dest / ".cache")
+    return dest
+
+
+def build(project: Path, site_dir: Path, *, strict: bool = True, env: dict[str, str] | None = None):
+    """Run ``mkdocs build`` in a fresh process; returns the CompletedProcess (never raises)."""
+    cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site_dir)]
+    if strict:
+        cmd.append("--strict")
+    return subprocess.run(
+        cmd,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+    )

@@ -1,0 +1,61 @@
+"""Break one thing in a copy of the project; the build must fail and name the broken file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support import DOCS, copy_project, build, pages, snippets
+
+
+@pytest.fixture
+def project(site: Path, tmp_path: Path) -> Path:  # `site` first: the figure cache is then warm
+    return copy_project(tmp_path / "project")
+
+
+def first_page() -> Path:
+    return next(p for p in pages("en") if p.name != "index.md")
+
+
+def assert_fails_naming(project: Path, *names: str, strict: bool = True) -> str:
+    proc = build(project, project / "site", strict=strict)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"the build should fail:\n{output[-3000:]}"
+    for name in names:
+        assert name in output, f"{name!r} not in build output:\n{output[-3000:]}"
+    return output
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "non-strict"])
+def test_a_raising_snippet_fails_the_build_with_its_traceback(project: Path, strict: bool) -> None:
+    snippet = project / "snippets" / snippets()[0].name
+    lines = snippet.read_text(encoding="utf-8").splitlines()
+    lines.insert(len(lines) - 1, 'raise ValueError("injected fault")')
+    snippet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    output = assert_fails_naming(project, f"snippets/{snippet.name}", "ValueError: injected fault", strict=strict)
+    assert f'line {len(lines) - 1}' in output, "the traceback should give the failing line"
+    assert not (project / "site" / "index.html").exists(), "nothing half-built"
+
+
+def test_a_tex_error_fails_the_build_naming_page_and_formula(project: Path) -> None:
+    page = project / "docs" / "en" / first_page()
+    page.write_text(page.read_text(encoding="utf-8") + "\n\nBroken: $\\frac{a}{$\n", encoding="utf-8")
+    assert_fails_naming(project, f"en/{first_page().as_posix()}", "\\\\frac{a}{")
+
+
+def test_a_missing_english_page_fails_the_build(project: Path) -> None:
+    (project / "docs" / "en" / first_page()).unlink()
+    assert_fails_naming(project, f"docs/en/{first_page().as_posix()}")
+
+
+def test_a_broken_link_fails_the_build(project: Path) -> None:
+    page = project / "docs" / "ko" / first_page()
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n[nowhere](no-such-page.md)\n", encoding="utf-8")
+    assert_fails_naming(project, f"ko/{first_page().as_posix()}", "no-such-page.md")
+
+
+def test_a_broken_anchor_fails_the_build(project: Path) -> None:
+    page = project / "docs" / "en" / first_page()
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n[nowhere](#no-such-heading)\n", encoding="utf-8")
+    assert_fails_naming(project, f"en/{first_page().as_posix()}", "no-such-heading")

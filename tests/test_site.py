@@ -1,0 +1,103 @@
+"""The real site, built once with --strict: what a reader downloads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from support import DOCS, LANGUAGES, ROOT, build, facts, pages
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def html_path(site: Path, lang: str, page: Path) -> Path:
+    """Where mkdocs (directory URLs) and i18n (default language at the root) write a page."""
+    parts = page.with_suffix("").parts
+    if parts[-1] == "index":
+        parts = parts[:-1]
+    return site.joinpath(*([] if lang == "ko" else [lang]), *parts, "index.html")
+
+
+ALL = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
+IDS = [f"{lang}/{page.as_posix()}" for lang, page in ALL]
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_every_formula_is_rendered_by_katex(site: Path, lang: str, page: Path) -> None:
+    html = html_path(site, lang, page).read_text(encoding="utf-8")
+    expected = len(facts(DOCS / lang / page).formulas)
+    assert html.count('class="katex"') == expected, f"{lang}/{page}: {expected} formulas in the source"
+    assert not re.search(r'class="arithmatex">\\[(\[]', html), f"{lang}/{page}: unrendered formula"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_pages_load_nothing_from_other_hosts(site: Path, lang: str, page: Path) -> None:
+    html = html_path(site, lang, page).read_text(encoding="utf-8")
+    loaded = re.findall(r'<(?:script|img|iframe|source)\b[^>]*\bsrc="([^"]+)"', html)
+    loaded += re.findall(r'<link\b[^>]*\bhref="([^"]+)"[^>]*>', html)
+    foreign = [u for u in loaded if urlparse(u).scheme in {"http", "https"} or u.startswith("//")]
+    assert not foreign, f"{lang}/{page} loads {foreign}"
+
+
+def test_stylesheets_load_nothing_from_other_hosts(site: Path) -> None:
+    for css in site.rglob("*.css"):
+        urls = re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text(encoding="utf-8"))
+        foreign = [u for u in urls if urlparse(u).scheme in {"http", "https"} or u.startswith("//")]
+        assert not foreign, f"{css.relative_to(site)} loads {foreign}"
+        for u in urls:
+            if not urlparse(u).scheme and not u.startswith("#"):
+                assert (css.parent / u.split("?")[0].split("#")[0]).is_file(), f"{css.relative_to(site)}: {u} missing"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_figures_and_snippet_downloads_are_published(site: Path, lang: str, page: Path) -> None:
+    out = html_path(site, lang, page)
+    html = out.read_text(encoding="utf-8")
+    targets = re.findall(r'<img[^>]*\bsrc="([^"]+\.svg)"', html) + re.findall(r'href="([^"]+\.py)"', html)
+    for target in targets:
+        file = (out.parent / target).resolve()
+        assert file.is_file() and file.stat().st_size > 0, f"{lang}/{page}: {target} not published"
+    if facts(DOCS / lang / page).images:
+        assert targets
+
+
+def test_svg_figures_are_stable(site: Path) -> None:
+    svgs = list((site / "figures").glob("*.svg"))
+    assert svgs
+    for svg in svgs:
+        text = svg.read_text(encoding="utf-8")
+        assert "<dc:date>" not in text, f"{svg.name} carries a date"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_language_switcher_and_hreflang_lead_to_the_same_concept(site: Path, lang: str, page: Path) -> None:
+    out = html_path(site, lang, page)
+    html = out.read_text(encoding="utf-8")
+    base = "http://x" + "/" + out.parent.relative_to(site).as_posix() + "/"
+    for other in LANGUAGES:
+        expected = html_path(site, other, page)
+        for pattern in (rf'<link rel="alternate" href="([^"]+)" hreflang="{other}">', rf'<a href="([^"]+)" hreflang="{other}" class="md-select__link">'):
+            links = re.findall(pattern, html)
+            assert links, f"{lang}/{page}: no {pattern[:30]}... for {other}"
+            target = urlparse(urljoin(base, links[0])).path.lstrip("/")
+            assert (site / target / "index.html").resolve() == expected.resolve(), f"{lang}/{page} -> {links[0]}"
+
+
+def test_korean_heading_anchors_are_readable(site: Path) -> None:
+    ids = []
+    for page in pages("ko"):
+        html = html_path(site, "ko", page).read_text(encoding="utf-8")
+        ids += re.findall(r'<h[2-4] id="([^"]+)"', html)
+    assert ids and any(HANGUL.search(i) for i in ids)
+    assert not [i for i in ids if re.fullmatch(r"_\d+", i)], "slugify dropped the Korean text"
+
+
+def test_a_second_build_runs_no_snippet(site: Path, tmp_path: Path) -> None:
+    proc = build(ROOT, tmp_path / "again")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "gallery: ran" not in proc.stderr, proc.stderr
+    for svg in (site / "figures").glob("*.svg"):
+        assert (tmp_path / "again" / "figures" / svg.name).read_bytes() == svg.read_bytes(), f"{svg.name} changed"
