@@ -109,6 +109,7 @@ def front_matter(page: Path) -> dict[str, str]:
 
 def copy_project(dest: Path, *, with_cache: bool = True) -> Path:
     """Copy what a build needs into ``dest`` (node_modules and the figure cache by link/copy)."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", "docs", "snippets"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
