@@ -65,6 +65,11 @@ class Snippet:
         meta = json.loads((self.entry / "meta.json").read_text(encoding="utf-8"))
         return [self.entry / f"{n}.svg" for n in range(1, meta["figures"] + 1)]
 
+    def last_seconds(self) -> float:
+        """Run time of the latest cached run of this snippet (any key), or +inf if never run."""
+        metas = [json.loads(m.read_text(encoding="utf-8")) for m in self.entry.parent.glob("*/meta.json")]
+        return max((m["run_seconds"] + m["save_seconds"] for m in metas), default=float("inf"))
+
     def is_cached(self) -> bool:
         return (self.entry / "meta.json").is_file() and all(f.is_file() for f in self.figures())
 
@@ -108,7 +113,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         staging = Path(tempfile.mkdtemp(prefix="gallery-", dir=self._ensure_cache_dir()))
         try:
             jobs = []
-            for snippet in stale:
+            for snippet in sorted(stale, key=Snippet.last_seconds, reverse=True):  # longest first
                 out = staging / snippet.stem
                 out.mkdir()
                 jobs.append({"snippet": str(snippet.path), "out": str(out)})

@@ -9,7 +9,7 @@ The parent imports matplotlib, NumPy and PyTorch once, then forks one child per 
 (at most ``workers`` at a time). A forked child starts from the parent's pristine state, so
 snippets cannot leak rcParams, RNG state, open figures or imported modules into each other.
 Each child writes into its ``out`` directory: ``1.svg``, ``2.svg``, ... and ``meta.json`` on
-success, or ``error.txt`` (the snippet's traceback) on failure; its stdout and stderr go to
+success (figure count, seconds spent running the snippet and saving its figures), or ``error.txt`` (the snippet's traceback) on failure; its stdout and stderr go to
 ``output.txt``. This module only uses the standard library and the three plotting/compute
 libraries, so it can run from any working directory.
 """
@@ -34,6 +34,7 @@ import numpy  # noqa: E402,F401  (imported once here so children start warm)
 
 try:  # PyTorch is optional for the runner itself; snippets that need it import it anyway.
     import torch
+    import torch._dynamo  # noqa: F401  (loaded lazily by the first optimiser: ~1 s per child otherwise)
 except ImportError:  # pragma: no cover
     torch = None
 
@@ -80,9 +81,10 @@ def run_child(snippet: Path, out: Path, timeout: int) -> None:
         except BaseException as exc:  # noqa: BLE001 - report anything the snippet raises
             (out / "error.txt").write_text(snippet_traceback(snippet, exc), encoding="utf-8")
         else:
-            seconds = time.perf_counter() - started
+            ran = time.perf_counter()
             count = save_figures(out, salt=snippet.stem)
-            meta = {"figures": count, "seconds": round(seconds, 4)}
+            saved = time.perf_counter()
+            meta = {"figures": count, "run_seconds": round(ran - started, 4), "save_seconds": round(saved - ran, 4)}
             (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             code = 0
     finally:
