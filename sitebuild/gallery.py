@@ -3,7 +3,9 @@
 For every ``snippets/<stem>.py`` the site gets
 
 * ``figures/<stem>-<n>.svg``: the n-th figure the snippet left open (as sphinx-gallery's scraper);
-* ``snippets/<stem>.py``: the script itself, for the download link on the concept page.
+* ``snippets/<stem>.py``: the script itself, for the download link on the concept page;
+* ``notebooks/<stem>.ipynb`` and the page ``notebooks/<stem>/``: the snippet as an executed
+  notebook, from the same single run (see ``sitebuild.notebooks``).
 
 Snippets run once per build for all languages, and not at all when neither the snippet nor the
 versions of Python, PyTorch, NumPy and Matplotlib (nor the runner) changed: results live in a
@@ -34,7 +36,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
 
+from sitebuild import notebooks
 from sitebuild.site_files import AFTER_I18N, add_file
 
 log = logging.getLogger("mkdocs.plugins.sitebuild.gallery")
@@ -49,6 +53,8 @@ class GalleryConfig(base.Config):
     cache_dir = c.Type(str, default=".cache/figures")
     workers = c.Type(int, default=0)  # 0: one per CPU core
     timeout = c.Type(int, default=120)  # seconds per snippet
+    # Where Colab opens a published notebook ({stem} is the snippet's name).
+    colab_url = c.Type(str, default="")
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,12 @@ class Snippet:
         return max((m.get("run_seconds", 0) + m.get("save_seconds", 0) for m in metas), default=float("inf"))
 
     def is_cached(self) -> bool:
-        return (self.entry / "meta.json").is_file() and all(f.is_file() for f in self.figures())
+        files = [self.entry / "meta.json", self.notebook]
+        return all(f.is_file() for f in files) and all(f.is_file() for f in self.figures())
+
+    @property
+    def notebook(self) -> Path:
+        return self.entry / notebooks.NOTEBOOK_NAME
 
 
 def environment_fingerprint() -> str:
@@ -91,6 +102,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         root = Path(config.config_file_path).parent
         self.snippets_dir = (root / self.config.snippets_dir).resolve()
         self.cache_dir = (root / self.config.cache_dir).resolve()
+        if self.config.enabled and notebooks.STYLESHEET not in config.extra_css:
+            config.extra_css.append(notebooks.STYLESHEET)
         return config
 
     def snippets(self) -> list[Snippet]:
@@ -173,4 +186,22 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                 self.run([snippet], Path(config.config_file_path).parent)
             for n, figure in enumerate(snippet.figures(), start=1):
                 add_file(files, config, f"figures/{snippet.stem}-{n}.svg", abs_src_path=str(figure))
+            notebooks.add_notebook(files, config, snippet.stem, snippet.notebook, self.notebook_links(snippet.stem))
+        add_file(files, config, notebooks.STYLESHEET, abs_src_path=str(Path(__file__).with_name("notebook.css")))
         return files
+
+    def notebook_links(self, stem: str) -> str:
+        """Links above a notebook page (it lives at ``notebooks/<stem>/`` in every language)."""
+        links = [
+            f'<a href="../../snippets/{stem}.py">snippets/{stem}.py</a>',
+            f'<a href="../{stem}.ipynb" download>{stem}.ipynb</a>',
+        ]
+        if self.config.colab_url:
+            links.append(f'<a href="{self.config.colab_url.format(stem=stem)}">Colab</a>')
+        return f'<p class="notebook-links">{" ".join(links)}</p>'
+
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if not notebooks.is_notebook_page(page):
+            return html
+        page.title = Path(page.file.src_uri).parent.name + ".ipynb"
+        return page.file.notebook_header + notebooks.clean_notebook_html(html)

@@ -8,22 +8,28 @@ Invoked by the gallery plugin as ``python -m sitebuild.runner`` with a JSON requ
 The parent imports matplotlib, NumPy and PyTorch once, then forks one child per snippet
 (at most ``workers`` at a time). A forked child starts from the parent's pristine state, so
 snippets cannot leak rcParams, RNG state, open figures or imported modules into each other.
-Each child writes into its ``out`` directory: ``1.svg``, ``2.svg``, ... and ``meta.json`` on
-success (figure count, seconds spent running the snippet and saving its figures), or ``error.txt`` (the snippet's traceback) on failure; its stdout and stderr go to
+A child runs its snippet cell by cell (``# %%``, jupytext's percent format) as a notebook kernel
+would, capturing each cell's output and the figures it drew (as Jupyter's inline backend does).
+Each child writes into its ``out`` directory: ``1.svg``, ``2.svg``, ... (every figure in its final
+state), ``notebook.ipynb`` (the executed notebook) and ``meta.json`` on
+success (figure count, seconds spent running the snippet and rendering its figures), or ``error.txt`` (the snippet's traceback) on failure; its stdout and stderr go to
 ``output.txt``. This module only uses the standard library and the three plotting/compute
 libraries, so it can run from any working directory.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import runpy
+import re
 import signal
 import sys
 import shutil
 import time
 import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -39,25 +45,112 @@ except ImportError:  # pragma: no cover
     torch = None
 
 SVG_METADATA = {"Date": None}
+CELL_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell of a jupytext percent-format script; ``line`` is where its source starts (1-based)."""
+
+    kind: str  # "code" or "markdown"
+    source: str
+    line: int
+
+
+def split_cells(text: str) -> list[Cell]:
+    """Split a script at its ``# %%`` lines (``# %% [markdown]`` starts a Markdown cell)."""
+    lines = text.splitlines(keepends=True)
+    cells: list[Cell] = []
+
+    def flush(begin: int, end: int, kind: str) -> None:
+        while begin < end and not lines[begin].strip():
+            begin += 1
+        while end > begin and not lines[end - 1].strip():
+            end -= 1
+        if begin == end:
+            return
+        body = lines[begin:end]
+        if kind == "markdown":
+            body = [re.sub(r"^# ?", "", line) for line in body]
+        cells.append(Cell(kind, "".join(body).rstrip("\n"), begin + 1))
+
+    start, kind = 0, "code"
+    for index, line in enumerate(lines):
+        marker = CELL_MARKER.match(line)
+        if marker:
+            flush(start, index, kind)
+            start, kind = index + 1, ("markdown" if "[markdown]" in marker["rest"] else "code")
+    flush(start, len(lines), kind)
+    return cells
+
+
+class Figures:
+    """SVGs of the figures a snippet draws, captured as Jupyter's inline backend would show them.
+
+    After each cell, every figure drawn or changed in that cell (matplotlib marks it ``stale``)
+    is rendered once; the same SVG is the cell's notebook output and, unless a later cell
+    changes the figure again, the site's figure.
+    """
+
+    def __init__(self, salt: str) -> None:
+        self.salt = salt
+        self.latest: dict[object, str] = {}  # figure -> its latest SVG, in first-capture order
+
+    def capture(self) -> list[str]:
+        shown = []
+        for number in plt.get_fignums():
+            fig = plt.figure(number)
+            if fig.stale or fig not in self.latest:
+                buffer = io.StringIO()
+                with plt.rc_context({"svg.hashsalt": self.salt}):
+                    fig.savefig(buffer, format="svg", metadata=SVG_METADATA)
+                fig.stale = False  # savefig restores the face colour, which marks the figure stale again
+                self.latest[fig] = buffer.getvalue()
+                shown.append(self.latest[fig])
+        return shown
+
+
+def display(svg: str) -> dict:
+    return {"output_type": "display_data", "data": {"image/svg+xml": svg.splitlines(keepends=True), "text/plain": ["<Figure>"]}, "metadata": {}}
+
+
+def stream(name: str, text: str) -> list[dict]:
+    return [{"output_type": "stream", "name": name, "text": text.splitlines(keepends=True)}] if text else []
+
+
+def execute(snippet: Path, figures: Figures) -> dict:
+    """Run a snippet cell by cell, as a notebook kernel would; return it as an executed notebook."""
+    namespace = {"__name__": "__main__", "__file__": str(snippet)}
+    cells, count = [], 0
+    for index, cell in enumerate(split_cells(snippet.read_text(encoding="utf-8"))):
+        entry = {"id": f"cell-{index}", "cell_type": cell.kind, "metadata": {}, "source": cell.source.splitlines(keepends=True)}
+        if cell.kind == "code":
+            count += 1
+            code = compile("\n" * (cell.line - 1) + cell.source + "\n", str(snippet), "exec")
+            out, err = io.StringIO(), io.StringIO()
+            with redirect_stdout(out), redirect_stderr(err):
+                exec(code, namespace)  # noqa: S102 - running the snippet is the point
+            entry |= {"execution_count": count, "outputs": stream("stdout", out.getvalue()) + stream("stderr", err.getvalue()) + [display(svg) for svg in figures.capture()]}
+        cells.append(entry)
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def snippet_traceback(snippet: Path, exc: BaseException) -> str:
-    """Format ``exc`` starting at the snippet's own frame (runner and runpy frames dropped)."""
+    """Format ``exc`` starting at the snippet's own frame (runner frames dropped)."""
     frames = traceback.extract_tb(exc.__traceback__)
     start = next((i for i, f in enumerate(frames) if Path(f.filename) == snippet), 0)
     lines = ["Traceback (most recent call last):\n"]
     lines += traceback.format_list(frames[start:])
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
-
-
-def save_figures(out: Path, salt: str) -> int:
-    """Write every open figure as ``<n>.svg`` with stable ids and no date; return the count."""
-    numbers = plt.get_fignums()
-    with plt.rc_context({"svg.hashsalt": salt}):
-        for index, number in enumerate(numbers, start=1):
-            plt.figure(number).savefig(out / f"{index}.svg", format="svg", metadata=SVG_METADATA)
-    return len(numbers)
 
 
 def run_child(snippet: Path, out: Path, timeout: int) -> None:
@@ -76,15 +169,17 @@ def run_child(snippet: Path, out: Path, timeout: int) -> None:
         sys.argv = [str(snippet)]
         sys.path.insert(0, str(snippet.parent))
         started = time.perf_counter()
+        figures = Figures(salt=snippet.stem)
         try:
-            runpy.run_path(str(snippet), run_name="__main__")
+            notebook = execute(snippet, figures)
+            figures.capture()  # figures changed after the cell that showed them
         except BaseException as exc:  # noqa: BLE001 - report anything the snippet raises
             (out / "error.txt").write_text(snippet_traceback(snippet, exc), encoding="utf-8")
         else:
-            ran = time.perf_counter()
-            count = save_figures(out, salt=snippet.stem)
-            saved = time.perf_counter()
-            meta = {"figures": count, "run_seconds": round(ran - started, 4), "save_seconds": round(saved - ran, 4)}
+            for index, svg in enumerate(figures.latest.values(), start=1):
+                (out / f"{index}.svg").write_text(svg, encoding="utf-8")
+            (out / "notebook.ipynb").write_text(json.dumps(notebook, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            meta = {"figures": len(figures.latest), "seconds": round(time.perf_counter() - started, 4)}
             (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             code = 0
     finally:

@@ -32,9 +32,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once per test session with --strict (reusing the figure cache)."""
+def _site_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("site")
     proc = build(ROOT, out)
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-    return out
+    return out, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def site(_site_build: tuple[Path, str]) -> Path:
+    """The real site, built once per test session with --strict (reusing the figure cache)."""
+    return _site_build[0]
+
+
+@pytest.fixture(scope="session")
+def site_log(_site_build: tuple[Path, str]) -> str:
+    """What that build logged."""
+    return _site_build[1]

@@ -37,6 +37,14 @@ def mkdocs_config():
     return load_config(str(ROOT / "mkdocs.yml"))
 
 
+COLAB = "https://colab.research.google.com/"
+
+
+def is_runnable_link(href: str) -> bool:
+    """A link to a snippet, its notebook page or .ipynb, or its Colab notebook."""
+    return href.endswith((".py", ".ipynb")) or href.startswith(COLAB)
+
+
 @dataclass
 class PageFacts:
     """The language-neutral parts of a rendered page."""
@@ -60,7 +68,7 @@ class _FactParser(HTMLParser):
             self.facts.headings[tag] += 1
         elif tag == "img":
             self.facts.images.append(a.get("src") or "")
-        elif tag == "a" and (a.get("href") or "").endswith(".py"):
+        elif tag == "a" and is_runnable_link(a.get("href") or ""):
             self.facts.snippet_links.append(a["href"] or "")
         elif tag in {"span", "div"} and "arithmatex" in (a.get("class") or "").split():
             self._stack.append(("formula", ""))

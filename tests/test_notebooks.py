@@ -1,0 +1,90 @@
+"""Every snippet as a notebook: its cells, the published page and .ipynb, and the links to them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from sitebuild.runner import split_cells
+from support import COLAB, DOCS, LANGUAGES, mkdocs_config, pages, snippets
+
+SNIPPETS = snippets()
+IDS = [p.stem for p in SNIPPETS]
+
+
+def colab_url(stem: str) -> str:
+    gallery = mkdocs_config().plugins["sitebuild/gallery"]
+    return gallery.config.colab_url.format(stem=stem)
+
+
+def notebook_page(site: Path, lang: str, stem: str) -> Path:
+    return site.joinpath(*([] if lang == "ko" else [lang]), "notebooks", stem, "index.html")
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
+def test_cells_are_the_ones_jupytext_reads(snippet: Path) -> None:
+    ours = [c.source for c in split_cells(snippet.read_text(encoding="utf-8")) if c.kind == "code"]
+    theirs = [c.source for c in jupytext.read(snippet, fmt="py:percent").cells if c.cell_type == "code"]
+    assert ours == theirs
+    assert len(ours) >= 2, f"{snippet.name}: split the script into cells with `# %%` lines"
+
+
+def test_cell_split_keeps_line_numbers_and_markdown() -> None:
+    cells = split_cells('"""Doc."""\n\n# %% One\nx = 1\n\n\n# %% [markdown]\n# Some *text*\n# %%\ny = 2\n')
+    assert [(c.kind, c.source, c.line) for c in cells] == [
+        ("code", '"""Doc."""', 1),
+        ("code", "x = 1", 4),
+        ("markdown", "Some *text*", 8),
+        ("code", "y = 2", 10),
+    ]
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_notebook_page_shows_cells_and_outputs(site: Path, snippet: Path, lang: str) -> None:
+    notebook = nbformat.read(site / "notebooks" / f"{snippet.stem}.ipynb", as_version=4)
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    figures = [o for c in code_cells for o in c.outputs if "image/svg+xml" in o.get("data", {})]
+    html = notebook_page(site, lang, snippet.stem).read_text(encoding="utf-8")
+    assert html.count("jp-CodeCell") >= len(code_cells) > 0, "code cells are not rendered"
+    assert html.count("jp-RenderedSVG") == len(figures) > 0, "figure outputs are not rendered"
+    assert '"cell_type"' not in html and "# %%" not in html, "the raw notebook or script was published as text"
+    assert not re.search(r"<script[^>]+src=\"(https?:)?//", html), "the page loads a script from another host"
+    assert "<style" not in html, "mkdocs-jupyter's inline CSS should have been dropped"
+    assert f'href="{colab_url(snippet.stem)}"' in html and f'href="../{snippet.stem}.ipynb"' in html
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
+def test_downloaded_notebook_runs_top_to_bottom_in_a_fresh_kernel(site: Path, snippet: Path, tmp_path: Path) -> None:
+    path = site / "notebooks" / f"{snippet.stem}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
+
+def test_the_build_ran_each_snippet_at_most_once(site: Path, site_log: str) -> None:
+    ran = [stem for line in re.findall(r"gallery: ran \d+ snippet\(s\) in [\d.]+ s: (.*)", site_log) for stem in line.split(", ")]
+    assert len(ran) == len(set(ran)), f"a snippet ran twice in one build: {ran}"
+    assert not ran or sorted(ran) == sorted(IDS), "a cold build runs every snippet exactly once"
+    assert "execute=True" not in site_log, "mkdocs-jupyter must not execute notebooks again"
+
+
+CONCEPTS = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
+
+
+@pytest.mark.parametrize(("lang", "page"), CONCEPTS, ids=[f"{lang}/{p.as_posix()}" for lang, p in CONCEPTS])
+def test_concept_pages_link_notebook_download_and_colab(lang: str, page: Path) -> None:
+    text = (DOCS / lang / page).read_text(encoding="utf-8")
+    up = "../" * len(page.parts)  # from docs/<lang>/<section>/ up to docs/
+    for stem in sorted(set(re.findall(r'--8<-- "snippets/(\w+)\.py', text))):
+        for target in (f"({up}notebooks/{stem}/index.ipynb)", f"({up}notebooks/{stem}.ipynb)", f"({colab_url(stem)})", f"({up}snippets/{stem}.py)"):
+            assert target in text, f"{lang}/{page} should link {target}"
+    assert all(url.startswith(COLAB + "github/") for url in re.findall(r"\((https://colab[^)]+)\)", text))
