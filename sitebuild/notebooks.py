@@ -28,7 +28,13 @@ from sitebuild.site_files import add_file, language_prefix
 
 STYLESHEET = "assets/notebook.css"
 NOTEBOOK_NAME = "notebook.ipynb"  # the runner's file name; mkdocs-jupyter's `include` matches it
-FOREIGN_MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</\1>|<link\b[^>]*>", re.DOTALL)
+FOREIGN_MARKUP = re.compile(
+    r"<(script|style)\b[^>]*>.*?</\1>|<link\b[^>]*>"  # CSS and scripts, some from CDNs
+    r'|<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'  # a copy button needing their JS
+    r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>',  # the plain-text copy of each cell, for that button
+    re.DOTALL,
+)
+CODE = re.compile(r'<div class="highlight-ipynb hl-python"><pre>(.*?)</pre></div>', re.DOTALL)
 
 
 def languages(config: MkDocsConfig) -> list[str]:
@@ -71,5 +77,9 @@ def is_notebook_page(page: Page) -> bool:
 
 
 def clean_notebook_html(html: str) -> str:
-    """Drop mkdocs-jupyter's inline CSS and its MathJax/Mermaid/RequireJS scripts."""
-    return FOREIGN_MARKUP.sub("", html)
+    """Drop mkdocs-jupyter's CSS and scripts; mark code cells up as Material code blocks.
+
+    Material then highlights them and adds its own copy button, as on every other page.
+    """
+    html = FOREIGN_MARKUP.sub("", html)
+    return CODE.sub(r'<div class="highlight"><pre><code>\1</code></pre></div>', html)
