@@ -13,6 +13,17 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
+@pytest.fixture(autouse=True)
+def _no_global_torch_state_leaks():
+    """Tests and page code blocks run in one process: none may leave torch's default dtype changed."""
+    yield
+    import torch
+
+    if torch.get_default_dtype() != torch.float32:
+        torch.set_default_dtype(torch.float32)
+        pytest.fail("the test changed torch's default dtype; set it in a fixture that restores it")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop code-block items whose code was already collected (e.g. the same block in ko and en)."""
     seen: set[tuple[str | None, str]] = set()

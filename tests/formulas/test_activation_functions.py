@@ -11,7 +11,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-torch.set_default_dtype(torch.float64)
+@pytest.fixture(autouse=True)
+def _float64():
+    """Compute in float64 for tight tolerances, without leaking the setting to other tests."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
 
 # SELU constants as printed on the page (Klambauer et al., 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717

@@ -1,0 +1,121 @@
+"""Weight initialisation: how the scale of the random weights decides what reaches layer 50.
+
+A batch of random inputs goes through a 50-layer fully connected network (width 128, no
+biases), once with tanh and once with ReLU, with the weights filled by `torch.nn.init`:
+too small N(0, 0.01^2), too large N(0, 1), Xavier (Glorot) normal and He (Kaiming) normal.
+Every setup uses the same underlying random draws, so only the scale differs.
+Figure 1 plots the standard deviation of the activations per layer.
+Figure 2 shows histograms of the tanh activations at layers 1, 10 and 50.
+Figure 3 plots the standard deviation of the back-propagated gradient dL/dz per layer.
+"""
+
+# %% Imports and set-up
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+DEPTH, WIDTH, BATCH = 50, 128, 128
+DTYPE = torch.float64  # the too-large setups reach 1e50, beyond float32
+LAYERS = torch.arange(1, DEPTH + 1)
+
+# name -> function that fills a weight of shape (out, in) in place
+INITS = {
+    "too small, N(0, 0.01²)": lambda W, g: nn.init.normal_(W, std=0.01, generator=g),
+    "too large, N(0, 1)": lambda W, g: nn.init.normal_(W, std=1.0, generator=g),
+    "Xavier normal": lambda W, g: nn.init.xavier_normal_(W, generator=g),
+    "He normal": lambda W, g: nn.init.kaiming_normal_(W, nonlinearity="relu", generator=g),
+}
+# one more for tanh: Xavier with PyTorch's recommended gain for tanh
+TANH_GAIN = nn.init.calculate_gain("tanh")  # 5/3
+EXTRA = {"Xavier normal, gain 5/3": lambda W, g: nn.init.xavier_normal_(W, gain=TANH_GAIN, generator=g)}
+NETWORKS = {"tanh": (torch.tanh, {**INITS, **EXTRA}), "ReLU": (torch.relu, INITS)}
+
+inputs = torch.randn(BATCH, WIDTH, dtype=DTYPE)
+readout = torch.randn(WIDTH, dtype=DTYPE) / WIDTH**0.5
+
+
+# %% Run every network forwards and backwards
+def run(f, inits):
+    """Activations and gradients dL/dz of every layer, for all initialisations at once.
+
+    Returns two lists over layers of tensors shaped (number of inits, batch, width).
+    """
+    weights = torch.empty(len(inits), DEPTH, WIDTH, WIDTH, dtype=DTYPE)
+    for k, fill in enumerate(inits.values()):
+        gen = torch.Generator().manual_seed(1)  # same draws for every initialisation
+        for layer in range(DEPTH):
+            fill(weights[k, layer], gen)  # a (out, in) = (WIDTH, WIDTH) matrix
+    h = inputs.expand(len(inits), BATCH, WIDTH).clone().requires_grad_(True)
+    pre, acts = [], []
+    for layer in range(DEPTH):
+        z = h @ weights[:, layer].transpose(1, 2)  # z = h W^T for each initialisation
+        pre.append(z)
+        h = f(z)
+        acts.append(h.detach())
+    # L = sum over the batch of a random linear read-out of the last layer
+    grads = torch.autograd.grad((h @ readout).sum(), pre)
+    return acts, grads
+
+
+results = {}
+for net, (f, inits) in NETWORKS.items():
+    acts, grads = run(f, inits)
+    for k, name in enumerate(inits):
+        results[net, name] = ([a[k] for a in acts], [g[k] for g in grads])
+
+STYLE = {name: dict(color=f"C{i}", lw=1.8) for i, name in enumerate(INITS)}
+STYLE["Xavier normal, gain 5/3"] = dict(color="C2", ls="--", lw=1.2)
+
+
+def per_layer_std(tensors):
+    return torch.stack([t.std() for t in tensors])
+
+
+# %% Figure 1: activation std per layer
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+for ax, (net, (_, inits)) in zip(axes, NETWORKS.items()):
+    for name in inits:
+        acts, _ = results[net, name]
+        ax.semilogy(LAYERS, per_layer_std(acts), label=name, **STYLE[name])
+    ax.set_title(f"{net} network, activations")
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylim(1e-8, 1e8)
+    ax.grid(alpha=0.3, which="major")
+axes[0].set_ylabel("std of activations $h_\\ell$")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=8)
+fig.tight_layout(rect=(0, 0.07, 1, 1))
+
+# %% Figure 2: histograms of tanh activations at a few layers
+SHOW = [1, 10, 50]
+bins = torch.linspace(-1, 1, 51)
+fig, axes = plt.subplots(1, 4, figsize=(10, 2.9), sharey=True)
+for ax, name in zip(axes, INITS):
+    acts, _ = results["tanh", name]
+    for i, layer in enumerate(SHOW):
+        values = acts[layer - 1].flatten().clamp(-1, 1)
+        fraction = torch.histc(values, bins=50, min=-1, max=1) / values.numel()
+        ax.stairs(fraction, bins, label=f"layer {layer}", color=f"C{i + 4}", lw=1.5)
+    ax.set_title(name, fontsize=9)
+    ax.set_xlabel("tanh activation")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, 1.5)
+axes[0].set_ylabel("fraction of units")
+axes[-1].legend(fontsize=8, loc="lower center")
+fig.tight_layout()
+
+# %% Figure 3: back-propagated gradient std per layer
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+for ax, (net, (_, inits)) in zip(axes, NETWORKS.items()):
+    for name in inits:
+        _, grads = results[net, name]
+        ax.semilogy(LAYERS, per_layer_std(grads), label=name, **STYLE[name])
+    ax.set_title(f"{net} network, gradients")
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylim(1e-8, 1e8)
+    ax.grid(alpha=0.3, which="major")
+axes[0].set_ylabel("std of $\\partial L / \\partial z_\\ell$")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=8)
+fig.tight_layout(rect=(0, 0.07, 1, 1))
+
+plt.show()

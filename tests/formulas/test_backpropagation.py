@@ -1,0 +1,324 @@
+"""Formula tests for docs/*/neural-networks/backpropagation.md.
+
+The backward pass is written by hand, following the chain-rule equations printed on the
+page (gate rules, linear-layer gradients, the MLP recursion for delta), and compared with
+PyTorch autograd for every parameter.
+"""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """Compute in float64 for tight tolerances, without leaking the setting to other tests."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+TOL = dict(rtol=1e-10, atol=1e-12)
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------- the tiny expression and the gate rules
+def tiny_backward(x, y, z):
+    """f = (x + y) * max(y, z), backward by the gate rules on the page."""
+    q = x + y  # add gate
+    m = max(y, z)  # max gate
+    f = q * m  # multiply gate
+    df_df = 1.0
+    df_dq = df_df * m  # multiply: upstream times the OTHER input
+    df_dm = df_df * q
+    df_dx = df_dq * 1.0  # add: upstream copied to every input
+    df_dy_add = df_dq * 1.0
+    df_dy_max = df_dm * (1.0 if y > z else 0.0)  # max: upstream routed to the larger input
+    df_dz = df_dm * (1.0 if z > y else 0.0)
+    df_dy = df_dy_add + df_dy_max  # fan-out: y feeds two gates, the gradients add
+    return f, (df_dx, df_dy, df_dz)
+
+
+def test_tiny_expression_values_on_the_page():
+    f, grads = tiny_backward(3.0, 2.0, -1.0)
+    assert f == 10.0 and grads == (2.0, 7.0, 0.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_gate_rules_match_autograd(seed):
+    x, y, z = torch.randn(3, generator=gen(seed)).unbind()
+    leaves = [t.clone().requires_grad_(True) for t in (x, y, z)]
+    out = (leaves[0] + leaves[1]) * torch.maximum(leaves[1], leaves[2])
+    auto = torch.autograd.grad(out, leaves)
+    f, manual = tiny_backward(x.item(), y.item(), z.item())
+    assert out.item() == pytest.approx(f, rel=1e-14)
+    for a, b in zip(auto, manual):
+        assert a.item() == pytest.approx(b, rel=1e-14, abs=1e-15)
+
+
+def test_fan_out_gradients_add():
+    g = gen(10)
+    h = torch.randn(5, generator=g, requires_grad=True)
+    A, B = torch.randn(3, 5, generator=g), torch.randn(4, 5, generator=g)
+    # h feeds two branches: L = sum(tanh(A h)) + ||B h||^2
+    L = torch.tanh(A @ h).sum() + (B @ h).pow(2).sum()
+    (auto,) = torch.autograd.grad(L, h)
+    branch1 = A.T @ (1 - torch.tanh(A @ h) ** 2)  # W^T (f'(z) * upstream), upstream = 1
+    branch2 = B.T @ (2 * (B @ h))
+    torch.testing.assert_close(auto, branch1 + branch2, **TOL)
+    # the same variable used twice in one expression: d(x * x)/dx = x + x
+    x = torch.tensor(1.7, requires_grad=True)
+    (gx,) = torch.autograd.grad(x * x, x)
+    assert gx.item() == pytest.approx(2 * 1.7)
+
+
+def test_backward_accumulates_into_grad():
+    # PyTorch adds each backward's gradients into .grad (hence optimizer.zero_grad())
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    x1, x2 = torch.tensor([3.0, 4.0]), torch.tensor([-1.0, 0.5])
+    (w @ x1).backward()
+    (w @ x2).backward()
+    torch.testing.assert_close(w.grad, x1 + x2, **TOL)
+
+
+def test_sigmoid_neuron_local_gradient():
+    g = gen(11)
+    w, x = torch.randn(4, generator=g, requires_grad=True), torch.randn(4, generator=g)
+    s = torch.sigmoid(w @ x)
+    (gw,) = torch.autograd.grad(s, w)
+    sv = s.detach()
+    torch.testing.assert_close(gw, sv * (1 - sv) * x, **TOL)  # sigma'(z) = sigma(z)(1 - sigma(z)), dz/dw = x
+
+
+# ---------------------------------------------------------------- linear layer: Jacobians and VJPs
+@pytest.mark.parametrize("m, n", [(1, 1), (3, 5), (7, 2)])
+def test_linear_layer_single_example(m, n):
+    g = gen(20 + m + n)
+    W = torch.randn(m, n, generator=g, requires_grad=True)
+    b = torch.randn(m, generator=g, requires_grad=True)
+    h = torch.randn(n, generator=g, requires_grad=True)
+    delta = torch.randn(m, generator=g)  # upstream gradient dL/dz
+    z = W @ h + b
+    L = (delta * z).sum()  # any L with dL/dz = delta
+    gW, gb, gh = torch.autograd.grad(L, [W, b, h])
+    torch.testing.assert_close(gW, torch.outer(delta, h.detach()), **TOL)  # delta h^T
+    torch.testing.assert_close(gb, delta, **TOL)
+    torch.testing.assert_close(gh, W.detach().T @ delta, **TOL)  # W^T delta
+
+
+def test_vector_jacobian_product():
+    g = gen(21)
+    x = torch.randn(4, generator=g, requires_grad=True)
+    A = torch.randn(3, 4, generator=g)
+    fn = lambda t: torch.tanh(A @ t) * t[:3]  # noqa: E731  an arbitrary R^4 -> R^3 map
+    v = torch.randn(3, generator=g)  # dL/dy
+    (vjp,) = torch.autograd.grad(fn(x), x, grad_outputs=v)
+    J = torch.autograd.functional.jacobian(fn, x.detach())  # dy/dx, shape (3, 4)
+    torch.testing.assert_close(vjp, J.T @ v, **TOL)  # grad_x L = J^T grad_y L
+
+
+@pytest.mark.parametrize("N, n, m", [(1, 3, 2), (16, 5, 4)])
+def test_linear_layer_batch_form(N, n, m):
+    g = gen(22 + N)
+    layer = nn.Linear(n, m)
+    H = torch.randn(N, n, generator=g, requires_grad=True)
+    G = torch.randn(N, m, generator=g)  # upstream gradient, one row per example
+    Z = layer(H)  # rows: Z = H W^T + 1 b^T
+    gW, gb, gH = torch.autograd.grad((G * Z).sum(), [layer.weight, layer.bias, H])
+    torch.testing.assert_close(gW, G.T @ H.detach(), **TOL)  # sum over examples of delta_i h_i^T
+    torch.testing.assert_close(gb, G.sum(0), **TOL)
+    torch.testing.assert_close(gH, G @ layer.weight.detach(), **TOL)
+    # the weight is shared by (fans out to) every example: the batch gradient is the sum
+    per_example = sum(torch.outer(G[i], H[i].detach()) for i in range(N))
+    torch.testing.assert_close(gW, per_example, **TOL)
+
+
+# ---------------------------------------------------------------- the full MLP with softmax cross-entropy
+ACTS = {
+    "tanh": (torch.tanh, lambda z: 1 - torch.tanh(z) ** 2),
+    "sigmoid": (torch.sigmoid, lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z))),
+    "relu": (F.relu, lambda z: (z > 0).double()),
+}
+
+
+def mlp_backward(params, X, y, f, f_prime):
+    """Forward and backward pass of an MLP, one example at a time, column-vector equations.
+
+    z^(l) = W^(l) h^(l-1) + b^(l), h^(l) = f(z^(l)), logits z^(L), loss -log softmax(z^(L))_y,
+    averaged over the N examples.
+    delta^(L) = p - e_y; dW^(l) = delta^(l) h^(l-1)^T; db^(l) = delta^(l);
+    delta^(l-1) = f'(z^(l-1)) * (W^(l)^T delta^(l)).
+    """
+    N, C = X.shape[0], params[-1][0].shape[0]
+    grads = [(torch.zeros_like(W), torch.zeros_like(b)) for W, b in params]
+    total = 0.0
+    for i in range(N):
+        h, zs, hs = X[i], [], [X[i]]
+        for idx, (W, b) in enumerate(params):  # forward pass: store z and h
+            z = W @ h + b
+            zs.append(z)
+            h = z if idx == len(params) - 1 else f(z)
+            hs.append(h)
+        logits = zs[-1]
+        lse = logits.max() + torch.log(torch.exp(logits - logits.max()).sum())
+        total += lse - logits[y[i]]
+        p = torch.exp(logits - lse)
+        delta = p - F.one_hot(y[i], C).double()  # dL/dz^(L)
+        for idx in range(len(params) - 1, -1, -1):  # backward pass
+            W, _ = params[idx]
+            gW, gb = grads[idx]
+            gW += torch.outer(delta, hs[idx])  # delta h^T (hs[idx] is the layer's input)
+            gb += delta
+            if idx > 0:
+                delta = f_prime(zs[idx - 1]) * (W.T @ delta)
+    return total / N, [(gW / N, gb / N) for gW, gb in grads]
+
+
+@pytest.mark.parametrize("act", list(ACTS))
+@pytest.mark.parametrize("sizes", [(4, 6, 3), (5, 8, 7, 4)])
+@pytest.mark.parametrize("N", [1, 12])
+def test_mlp_hand_written_backward_matches_autograd(act, sizes, N):
+    g = gen(30 + N + len(sizes))
+    f, f_prime = ACTS[act]
+    net = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        net.append(nn.Linear(n_in, n_out))
+    with torch.no_grad():
+        for layer in net:
+            layer.weight.copy_(torch.randn(layer.weight.shape, generator=g))
+            layer.bias.copy_(torch.randn(layer.bias.shape, generator=g) * 0.5)
+    X = torch.randn(N, sizes[0], generator=g)
+    y = torch.randint(0, sizes[-1], (N,), generator=g)
+
+    h = X
+    for k, layer in enumerate(net):
+        h = layer(h) if k == len(net) - 1 else f(layer(h))
+    loss = F.cross_entropy(h, y)
+    params = [p for layer in net for p in (layer.weight, layer.bias)]
+    auto = torch.autograd.grad(loss, params)
+
+    manual_loss, manual = mlp_backward([(l.weight.detach(), l.bias.detach()) for l in net], X, y, f, f_prime)
+    torch.testing.assert_close(manual_loss, loss.detach(), **TOL)
+    flat = [t for pair in manual for t in pair]
+    for a, m in zip(auto, flat):
+        torch.testing.assert_close(m, a, **TOL)
+
+
+def test_batch_matrix_form_of_the_mlp_backward():
+    # Delta^(L) = (P - Y) / N, dW = Delta^T H, db = Delta^T 1, Delta^(l-1) = f'(Z^(l-1)) * (Delta^(l) W^(l))
+    g = gen(40)
+    N, sizes = 16, (6, 10, 10, 5)
+    Ws = [torch.randn(o, i, generator=g) / math.sqrt(i) for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [torch.randn(o, generator=g) * 0.1 for o in sizes[1:]]
+    X = torch.randn(N, sizes[0], generator=g)
+    y = torch.randint(0, sizes[-1], (N,), generator=g)
+    leaves = [t.clone().requires_grad_(True) for t in Ws + bs]
+    Wl, bl = leaves[:3], leaves[3:]
+
+    H, Hs, Zs = X, [X], []
+    for k in range(3):
+        Z = H @ Wl[k].T + bl[k]
+        Zs.append(Z)
+        H = Z if k == 2 else torch.tanh(Z)
+        Hs.append(H)
+    loss = F.cross_entropy(Zs[-1], y)
+    auto = torch.autograd.grad(loss, leaves)
+
+    Delta = (torch.softmax(Zs[-1].detach(), 1) - F.one_hot(y, sizes[-1]).double()) / N
+    dW, db = [None] * 3, [None] * 3
+    for k in (2, 1, 0):
+        dW[k] = Delta.T @ Hs[k].detach()
+        db[k] = Delta.sum(0)
+        if k > 0:
+            Delta = (1 - torch.tanh(Zs[k - 1].detach()) ** 2) * (Delta @ Ws[k])
+    for a, m in zip(auto, dW + db):
+        torch.testing.assert_close(m, a, **TOL)
+
+
+def test_backprop_agrees_with_finite_differences():
+    g = gen(41)
+    W1, W2 = torch.randn(5, 3, generator=g), torch.randn(2, 5, generator=g)
+    x, y = torch.randn(3, generator=g), torch.tensor([1])
+
+    def loss_of(w1):
+        return F.cross_entropy((W2 @ torch.tanh(w1 @ x)).unsqueeze(0), y)
+
+    w = W1.clone().requires_grad_(True)
+    (auto,) = torch.autograd.grad(loss_of(w), w)
+    eps, numeric = 1e-6, torch.zeros_like(W1)
+    for idx in range(W1.numel()):  # 2 forward passes per parameter
+        e = torch.zeros(W1.numel())
+        e[idx] = eps
+        e = e.view_as(W1)
+        numeric.view(-1)[idx] = (loss_of(W1 + e) - loss_of(W1 - e)) / (2 * eps)
+    torch.testing.assert_close(numeric, auto, rtol=1e-7, atol=1e-9)
+
+
+# ---------------------------------------------------------------- vanishing and exploding gradients
+def test_delta_is_a_product_of_per_layer_factors_and_obeys_the_bound():
+    g = gen(50)
+    depth, width = 12, 16
+    Ws = [torch.randn(width, width, generator=g) / math.sqrt(width) for _ in range(depth)]
+    x = torch.randn(width, generator=g)
+    zs, h = [], x
+    for W in Ws:
+        z = W @ h
+        zs.append(z)
+        h = torch.sigmoid(z)
+    delta_L = torch.randn(width, generator=g)  # dL/dz at the top layer
+    # delta^(l) = D^(l) W^(l+1)^T D^(l+1) ... W^(L)^T delta^(L), D = diag(sigma'(z))
+    deltas = [delta_L]
+    for k in range(depth - 2, -1, -1):
+        D = torch.diag(torch.sigmoid(zs[k]) * (1 - torch.sigmoid(zs[k])))
+        deltas.insert(0, D @ Ws[k + 1].T @ deltas[0])
+    # same thing through autograd with a graph
+    leaves = [z.clone().requires_grad_(True) for z in zs[:1]]
+    zz, auto_zs = leaves[0], [leaves[0]]
+    for W in Ws[1:]:
+        zz = W @ torch.sigmoid(zz)
+        zz.retain_grad()
+        auto_zs.append(zz)
+    (zz * delta_L).sum().backward()
+    for k in range(depth):
+        torch.testing.assert_close(auto_zs[k].grad, deltas[k], **TOL)
+    # one step down: ||delta^(l)|| <= max|f'| ||W^(l+1)||_2 ||delta^(l+1)|| <= ||W||_2 / 4 ...
+    for k in range(depth - 1):
+        Dmax = (torch.sigmoid(zs[k]) * (1 - torch.sigmoid(zs[k]))).max()
+        bound = Dmax * torch.linalg.matrix_norm(Ws[k + 1], ord=2) * deltas[k + 1].norm()
+        assert deltas[k].norm() <= bound + 1e-12
+        assert Dmax <= 0.25
+    # ... so the total shrink is at most the product of the per-layer bounds
+    prod = math.prod(0.25 * torch.linalg.matrix_norm(W, ord=2).item() for W in Ws[1:])
+    assert deltas[0].norm() <= prod * delta_L.norm()
+
+
+@pytest.mark.parametrize("c, direction", [(0.5, "vanish"), (2.0, "explode")])
+def test_scaled_relu_network_scales_the_gradient_geometrically(c, direction):
+    # bias-free ReLU network: scaling every weight by c scales dL/dz^(l) for a linear top
+    # loss by exactly c^(L - l): ReLU'(c z) = ReLU'(z)
+    g = gen(51)
+    depth, width = 10, 8
+    Ws = [torch.randn(width, width, generator=g) for _ in range(depth)]
+    x, v = torch.randn(width, generator=g), torch.randn(width, generator=g)
+
+    def deltas(scale):
+        h, zs = x.clone().requires_grad_(True), []
+        for W in Ws:
+            z = (scale * W) @ h
+            z.retain_grad()
+            zs.append(z)
+            h = F.relu(z)
+        (v @ zs[-1]).backward()
+        return [z.grad for z in zs]
+
+    base, scaled = deltas(1.0), deltas(c)
+    for k in range(depth):
+        torch.testing.assert_close(scaled[k], c ** (depth - 1 - k) * base[k], **TOL)
+    ratio = scaled[0].norm() / base[0].norm()
+    assert (ratio < 1e-2) if direction == "vanish" else (ratio > 1e2)

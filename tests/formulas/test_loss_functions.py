@@ -1,0 +1,330 @@
+"""Formula tests for docs/*/neural-networks/loss-functions.md.
+
+The losses and their gradients are written from scratch, exactly as printed on the page,
+and compared with PyTorch's loss functions (forward) and with autograd (gradients).
+"""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """Compute in float64 for tight tolerances, without leaking the setting to other tests."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+TOL = dict(rtol=1e-10, atol=1e-12)
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------- page formulas
+def mse(pred, target):  # (1/n) sum (yhat - y)^2 over all n elements
+    return ((pred - target) ** 2).sum() / pred.numel()
+
+
+def logsumexp(z, dim):  # m + log sum exp(z - m), m = max z
+    m = z.max(dim=dim, keepdim=True).values
+    return (m + torch.log(torch.exp(z - m).sum(dim=dim, keepdim=True))).squeeze(dim)
+
+
+def softmax(z, dim):  # exp(z_k - m) / sum_j exp(z_j - m)
+    e = torch.exp(z - z.max(dim=dim, keepdim=True).values)
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def cross_entropy(z, y):  # per example: logsumexp(z) - z_y ; classes on dim 1
+    lse = logsumexp(z, dim=1)
+    z_y = z.gather(1, y.unsqueeze(1)).squeeze(1)
+    return (lse - z_y).mean()
+
+
+def cross_entropy_soft(z, q):  # - sum_k q_k log p_k, log p_k = z_k - logsumexp(z)
+    log_p = z - logsumexp(z, dim=1).unsqueeze(1)
+    return -(q * log_p).sum(dim=1).mean()
+
+
+def softplus(z):  # log(1 + e^z) = max(z, 0) + log(1 + e^{-|z|})
+    return torch.clamp(z, min=0) + torch.log1p(torch.exp(-z.abs()))
+
+
+def bce_logits(z, y):  # max(z, 0) - y z + log(1 + e^{-|z|})
+    return (torch.clamp(z, min=0) - y * z + torch.log1p(torch.exp(-z.abs()))).mean()
+
+
+def bce_naive(z, y):  # -[y log sigma(z) + (1 - y) log(1 - sigma(z))]
+    p = 1 / (1 + torch.exp(-z))
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
+def sigmoid(z):
+    return 1 / (1 + torch.exp(-z))
+
+
+def grad_of(loss_fn, z, *args):
+    z = z.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(loss_fn(z, *args), z)
+    return g
+
+
+# ---------------------------------------------------------------- terminology and MSE
+@pytest.mark.parametrize("shape", [(8,), (5, 3), (2, 4, 6)])
+def test_mse_matches_torch_and_reductions(shape):
+    g = gen(1)
+    pred, target = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
+    torch.testing.assert_close(mse(pred, target), F.mse_loss(pred, target), **TOL)
+    per_element = F.mse_loss(pred, target, reduction="none")
+    torch.testing.assert_close(per_element, (pred - target) ** 2, **TOL)
+    torch.testing.assert_close(F.mse_loss(pred, target, reduction="sum"), mse(pred, target) * pred.numel(), **TOL)
+    # gradient of the mean: 2 (yhat - y) / n
+    torch.testing.assert_close(grad_of(F.mse_loss, pred, target), 2 * (pred - target) / pred.numel(), **TOL)
+
+
+def test_sum_reduction_scales_the_gradient_by_n():
+    g = gen(2)
+    x, y = torch.randn(32, 3, generator=g), torch.randn(32, generator=g)
+    w = torch.randn(3, generator=g, requires_grad=True)
+    (g_mean,) = torch.autograd.grad(F.mse_loss(x @ w, y), w)
+    (g_sum,) = torch.autograd.grad(F.mse_loss(x @ w, y, reduction="sum"), w)
+    torch.testing.assert_close(g_sum, 32 * g_mean, **TOL)
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.0, 2.5])
+def test_gaussian_nll_is_scaled_mse_plus_constant(sigma):
+    g = gen(3)
+    pred, target = torch.randn(50, generator=g), torch.randn(50, generator=g)
+    var = torch.full_like(pred, sigma**2)
+    nll = F.gaussian_nll_loss(pred, target, var, full=True)
+    # -log N(y | yhat, sigma^2) = (y - yhat)^2 / (2 sigma^2) + log(2 pi sigma^2) / 2
+    page = mse(pred, target) / (2 * sigma**2) + 0.5 * math.log(2 * math.pi * sigma**2)
+    torch.testing.assert_close(nll, page, **TOL)
+
+
+def test_conditional_mean_and_median():
+    # the constant c minimising the mean squared error is the mean; for the absolute error, the median
+    g = gen(4)
+    y = torch.randn(101, generator=g) ** 3  # skewed, so mean != median
+    cs = torch.linspace(y.min().item(), y.max().item(), 20001)
+    sq = ((y[None, :] - cs[:, None]) ** 2).mean(dim=1)
+    ab = (y[None, :] - cs[:, None]).abs().mean(dim=1)
+    step = (cs[1] - cs[0]).item()
+    assert abs(cs[sq.argmin()] - y.mean()) <= step
+    assert abs(cs[ab.argmin()] - y.median()) <= step
+    assert abs(y.mean() - y.median()) > 10 * step
+
+
+# ---------------------------------------------------------------- softmax and cross-entropy
+@pytest.mark.parametrize("n, c", [(1, 2), (7, 3), (16, 10)])
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])
+def test_cross_entropy_matches_torch(n, c, scale):
+    g = gen(5)
+    z = torch.randn(n, c, generator=g) * scale
+    y = torch.randint(0, c, (n,), generator=g)
+    ours = cross_entropy(z, y)
+    assert torch.isfinite(ours)
+    torch.testing.assert_close(ours, F.cross_entropy(z, y), **TOL)
+    torch.testing.assert_close(softmax(z, 1), torch.softmax(z, 1), **TOL)
+    torch.testing.assert_close(logsumexp(z, 1), torch.logsumexp(z, 1), **TOL)
+
+
+def test_cross_entropy_with_extra_dimensions():
+    # F.cross_entropy takes classes on dim 1: (N, C, d1, d2) with targets (N, d1, d2)
+    g = gen(6)
+    z = torch.randn(2, 5, 3, 4, generator=g) * 5
+    y = torch.randint(0, 5, (2, 3, 4), generator=g)
+    flat_z = z.permute(0, 2, 3, 1).reshape(-1, 5)
+    torch.testing.assert_close(cross_entropy(flat_z, y.reshape(-1)), F.cross_entropy(z, y), **TOL)
+
+
+def test_naive_softmax_overflows_but_stable_form_does_not():
+    z = torch.tensor([[1000.0, 0.0, -1000.0]], dtype=torch.float32)
+    naive = torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True)
+    assert torch.isnan(naive).any()
+    torch.testing.assert_close(softmax(z, 1), torch.tensor([[1.0, 0.0, 0.0]]).float())
+    assert torch.isfinite(cross_entropy(z, torch.tensor([2])))  # = 2000, not inf
+
+
+@pytest.mark.parametrize("n, c", [(1, 2), (7, 3), (16, 10)])
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_cross_entropy_gradient_is_p_minus_y(n, c, scale):
+    g = gen(7)
+    z = torch.randn(n, c, generator=g) * scale
+    y = torch.randint(0, c, (n,), generator=g)
+    onehot = F.one_hot(y, c).to(z.dtype)
+    # mean over the batch, so each row is (p - y) / N
+    torch.testing.assert_close(grad_of(F.cross_entropy, z, y), (softmax(z, 1) - onehot) / n, **TOL)
+    torch.testing.assert_close(grad_of(cross_entropy, z, y), (softmax(z, 1) - onehot) / n, **TOL)
+
+
+def test_softmax_jacobian_and_shift_invariance():
+    g = gen(8)
+    z = torch.randn(6, generator=g)
+    p = softmax(z, 0)
+    J = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), z)
+    torch.testing.assert_close(J, torch.diag(p) - torch.outer(p, p), **TOL)  # p_i (delta_ij - p_j)
+    torch.testing.assert_close(softmax(z + 123.4, 0), p, **TOL)
+    # two classes: softmax([z, 0])_0 = sigma(z)
+    torch.testing.assert_close(softmax(torch.stack([z, torch.zeros_like(z)]), 0)[0], torch.sigmoid(z), **TOL)
+
+
+def test_soft_targets_cross_entropy_and_kl():
+    g = gen(9)
+    z = torch.randn(10, 4, generator=g) * 3
+    q = torch.softmax(torch.randn(10, 4, generator=g), 1)  # a target distribution per example
+    torch.testing.assert_close(cross_entropy_soft(z, q), F.cross_entropy(z, q), **TOL)
+    # H(q, p) = H(q) + KL(q || p)
+    entropy = -(q * q.log()).sum(1).mean()
+    kl = F.kl_div(torch.log_softmax(z, 1), q, reduction="batchmean")
+    torch.testing.assert_close(cross_entropy_soft(z, q), entropy + kl, **TOL)
+    assert kl > 0
+    # one-hot targets: H(q) = 0 and the soft formula is the class-index formula
+    y = torch.randint(0, 4, (10,), generator=g)
+    torch.testing.assert_close(cross_entropy_soft(z, F.one_hot(y, 4).double()), F.cross_entropy(z, y), **TOL)
+
+
+def test_double_softmax_is_a_different_loss():
+    g = gen(10)
+    z = torch.randn(20, 5, generator=g) * 4
+    y = torch.randint(0, 5, (20,), generator=g)
+    right = F.cross_entropy(z, y)
+    wrong = F.cross_entropy(torch.softmax(z, 1), y)  # softmax applied twice
+    assert not torch.allclose(right, wrong)
+    # the "logits" are now probabilities in [0, 1]: the loss is stuck in [log(e + C - 1) - 1, log(e + C - 1)]
+    top = math.log(math.e + 4)
+    assert top - 1 <= wrong <= top
+    perfect = torch.eye(5) * 1e4  # confident and right
+    assert F.cross_entropy(perfect, torch.arange(5)) < 1e-9
+    assert F.cross_entropy(torch.softmax(perfect, 1), torch.arange(5)) == pytest.approx(top - 1)
+    torch.testing.assert_close(F.nll_loss(torch.log_softmax(z, 1), y), right, **TOL)
+
+
+# ---------------------------------------------------------------- binary cross-entropy
+@pytest.mark.parametrize("scale", [1.0, 10.0, 100.0, 1e4])
+@pytest.mark.parametrize("n", [1, 9, 64])
+def test_bce_with_logits_matches_torch(scale, n):
+    g = gen(11)
+    z = torch.randn(n, generator=g) * scale
+    y = torch.randint(0, 2, (n,), generator=g).double()
+    ours = bce_logits(z, y)
+    assert torch.isfinite(ours)
+    torch.testing.assert_close(ours, F.binary_cross_entropy_with_logits(z, y), **TOL)
+    # soft labels in [0, 1] too
+    y_soft = torch.rand(n, generator=g)
+    torch.testing.assert_close(bce_logits(z, y_soft), F.binary_cross_entropy_with_logits(z, y_soft), **TOL)
+
+
+def test_bce_forms_agree_for_moderate_logits():
+    g = gen(12)
+    z = torch.randn(100, generator=g) * 3
+    y = torch.randint(0, 2, (100,), generator=g).double()
+    torch.testing.assert_close(bce_naive(z, y), bce_logits(z, y), **TOL)
+    torch.testing.assert_close(bce_naive(z, y), F.binary_cross_entropy(torch.sigmoid(z), y), **TOL)
+    # y softplus(-z) + (1 - y) softplus(z) = softplus(z) - y z
+    torch.testing.assert_close(
+        (y * softplus(-z) + (1 - y) * softplus(z)).mean(), (softplus(z) - y * z).mean(), **TOL
+    )
+    torch.testing.assert_close(softplus(z), F.softplus(z), **TOL)
+
+
+def test_bce_on_probabilities_breaks_for_extreme_logits():
+    z = torch.tensor([40.0, -40.0], dtype=torch.float32)
+    y = torch.tensor([0.0, 1.0], dtype=torch.float32)  # confidently wrong
+    assert torch.isinf(bce_naive(z, y))  # sigma(40) rounds to 1 in float32: log(0)
+    clamped = F.binary_cross_entropy(torch.sigmoid(z), y, reduction="none")  # PyTorch clamps log at -100
+    assert clamped.tolist() == pytest.approx([100.0, 40.0], rel=1e-6)
+    stable = F.binary_cross_entropy_with_logits(z, y, reduction="none")
+    assert stable.tolist() == pytest.approx([40.0, 40.0], rel=1e-6)  # the true values
+    assert bce_logits(z.double(), y.double()).item() == pytest.approx(40.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0, 100.0])
+def test_bce_gradient_is_sigma_minus_y(scale):
+    g = gen(13)
+    n = 25
+    z = torch.randn(n, generator=g) * scale
+    y = torch.randint(0, 2, (n,), generator=g).double()
+    expected = (sigmoid(z) - y) / n
+    torch.testing.assert_close(grad_of(F.binary_cross_entropy_with_logits, z, y), expected, **TOL)
+    torch.testing.assert_close(grad_of(bce_logits, z, y), expected, **TOL)
+
+
+def test_margin_form_of_the_logistic_loss():
+    g = gen(14)
+    z = torch.randn(40, generator=g) * 5
+    y = torch.randint(0, 2, (40,), generator=g).double()
+    t = 2 * y - 1  # labels in {-1, +1}
+    logistic = softplus(-t * z).mean()  # log(1 + e^{-t z})
+    torch.testing.assert_close(logistic, bce_logits(z, y), **TOL)
+    torch.testing.assert_close(logistic, F.soft_margin_loss(z, t), **TOL)
+    # the squared error on +-1 targets is a function of the margin too: (t - z)^2 = (1 - t z)^2
+    torch.testing.assert_close((t - z) ** 2, (1 - t * z) ** 2, **TOL)
+    # hinge, logistic and exponential upper-bound the 0-1 loss (logistic after dividing by log 2)
+    m = t * z
+    zero_one = (m <= 0).double()
+    assert torch.all(F.relu(1 - m) >= zero_one)
+    assert torch.all(torch.exp(-m) >= zero_one)
+    assert torch.all(softplus(-m) / math.log(2) >= zero_one)
+
+
+# ---------------------------------------------------------------- why MSE learns slowly
+def test_mse_through_sigmoid_gradient():
+    g = gen(15)
+    z = torch.randn(200, generator=g) * 6
+    y = torch.randint(0, 2, (200,), generator=g).double()
+    p = sigmoid(z)
+    # l = (p - y)^2 / 2 per example: dl/dz = (p - y) p (1 - p)
+    autograd = grad_of(lambda t, y: 0.5 * F.mse_loss(torch.sigmoid(t), y, reduction="sum"), z, y)
+    torch.testing.assert_close(autograd, (p - y) * p * (1 - p), **TOL)
+    # |MSE gradient| <= |CE gradient| / 4 everywhere
+    assert torch.all(autograd.abs() <= (p - y).abs() / 4 + 1e-15)
+
+
+def test_mse_gradient_vanishes_when_confidently_wrong():
+    z = torch.tensor([-10.0, -5.0, 0.0])  # y = 1: p = 4.5e-5, 6.7e-3, 0.5
+    y = torch.ones(3)
+    ce = grad_of(lambda t, y: F.binary_cross_entropy_with_logits(t, y, reduction="sum"), z, y)
+    sq = grad_of(lambda t, y: 0.5 * ((torch.sigmoid(t) - y) ** 2).sum(), z, y)
+    assert ce[0] < -0.9999 and abs(sq[0]) < 5e-5
+    assert abs(sq[2] - (-0.125)) < 1e-15 and abs(ce[2] - (-0.5)) < 1e-15
+
+
+def test_mse_through_softmax_gradient():
+    g = gen(16)
+    z = torch.randn(8, 5, generator=g) * 4
+    y = F.one_hot(torch.randint(0, 5, (8,), generator=g), 5).double()
+    p = softmax(z, 1)
+    # l = ||p - y||^2 / 2: dl/dz = J^T (p - y), J = diag(p) - p p^T, i.e.
+    # dl/dz_k = p_k [(p_k - y_k) - sum_j p_j (p_j - y_j)]
+    r = p - y
+    expected = p * (r - (p * r).sum(1, keepdim=True))
+    autograd = grad_of(lambda t, y: 0.5 * ((torch.softmax(t, 1) - y) ** 2).sum(), z, y)
+    torch.testing.assert_close(autograd, expected, **TOL)
+
+
+def test_mse_through_sigmoid_is_not_convex_but_ce_is():
+    z = torch.linspace(-8, 8, 1601)
+    h = (z[1] - z[0]).item()
+    for y in (0.0, 1.0):
+        sq = 0.5 * (sigmoid(z) - y) ** 2
+        ce = softplus(z) - y * z
+        d2_sq = (sq[2:] - 2 * sq[1:-1] + sq[:-2]) / h**2
+        d2_ce = (ce[2:] - 2 * ce[1:-1] + ce[:-2]) / h**2
+        assert (d2_sq < -1e-3).any()  # concave somewhere
+        assert (d2_ce > 0).all()  # sigma(z)(1 - sigma(z)) > 0
+
+
+def test_brier_score_is_minimised_by_the_true_probability():
+    # E[(p - Y)^2] with Y ~ Bernoulli(q) is (p - q)^2 + q (1 - q): minimum at p = q
+    ps = torch.linspace(0, 1, 1001)
+    for q in (0.1, 0.35, 0.8):
+        risk = q * (ps - 1) ** 2 + (1 - q) * ps**2
+        torch.testing.assert_close(risk, (ps - q) ** 2 + q * (1 - q), **TOL)
+        assert abs(ps[risk.argmin()].item() - q) < 1e-3
