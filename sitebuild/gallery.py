@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -39,9 +40,12 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from sitebuild import notebooks
-from sitebuild.site_files import AFTER_I18N, add_file
+from sitebuild.site_files import AFTER_I18N, add_file, language_prefix
 
 log = logging.getLogger("mkdocs.plugins.sitebuild.gallery")
+
+STYLESHEET = "assets/gallery.css"
+FIGURE = re.compile(r'<img (?=[^>]*\bsrc="([^"]*figures/[^"]+\.svg)")[^>]*>')
 
 RUNNER = Path(__file__).with_name("runner.py")
 VERSIONED = ("torch", "numpy", "matplotlib")
@@ -102,8 +106,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         root = Path(config.config_file_path).parent
         self.snippets_dir = (root / self.config.snippets_dir).resolve()
         self.cache_dir = (root / self.config.cache_dir).resolve()
-        if self.config.enabled and notebooks.STYLESHEET not in config.extra_css:
-            config.extra_css.append(notebooks.STYLESHEET)
+        if self.config.enabled and STYLESHEET not in config.extra_css:
+            config.extra_css.append(STYLESHEET)
         return config
 
     def snippets(self) -> list[Snippet]:
@@ -187,7 +191,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             for n, figure in enumerate(snippet.figures(), start=1):
                 add_file(files, config, f"figures/{snippet.stem}-{n}.svg", abs_src_path=str(figure))
             notebooks.add_notebook(files, config, snippet.stem, snippet.notebook, self.notebook_links(snippet.stem))
-        add_file(files, config, notebooks.STYLESHEET, abs_src_path=str(Path(__file__).with_name("notebook.css")))
+        if not language_prefix(config):  # extra_css is served from the root for every language
+            add_file(files, config, STYLESHEET, abs_src_path=str(Path(__file__).with_name("gallery.css")))
         return files
 
     def notebook_links(self, stem: str) -> str:
@@ -202,6 +207,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if not notebooks.is_notebook_page(page):
-            return html
+            # Each figure links to its SVG, so a reader can open it full size.
+            return FIGURE.sub(lambda m: f'<a class="figure-zoom" href="{m[1]}">{m[0]}</a>', html)
         page.title = Path(page.file.src_uri).parent.name + ".ipynb"
         return page.file.notebook_header + notebooks.clean_notebook_html(html)

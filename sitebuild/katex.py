@@ -26,7 +26,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from sitebuild.site_files import AFTER_I18N, add_file
+from sitebuild.site_files import AFTER_I18N, add_file, language_prefix
 
 log = logging.getLogger("mkdocs.plugins.sitebuild.katex")
 
@@ -106,6 +106,8 @@ class KatexPlugin(BasePlugin[KatexConfig]):
 
     @event_priority(AFTER_I18N)
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        if language_prefix(config):  # extra_css is served from the root for every language
+            return files
         css = (self.dist / "katex.min.css").read_text(encoding="utf-8")
         add_file(files, config, STYLESHEET, content=FONT_FALLBACKS.sub("", css))
         for font in sorted((self.dist / "fonts").glob("*.woff2")):

@@ -10,7 +10,7 @@ mkdocs-static-i18n rebuilds the file list and drops mkdocs-jupyter's notebook pa
 (ultrabug/mkdocs-static-i18n#198), so the pages are added after it, wrapped in mkdocs-jupyter's
 ``NotebookFile`` by us, with the i18n alternates the language switcher needs. mkdocs-jupyter's
 HTML inlines ~0.6 MB of JupyterLab CSS and loads MathJax and Mermaid from CDNs; the page keeps
-only the notebook markup and is styled by the small ``notebook.css`` instead.
+only the notebook markup and is styled by the small ``gallery.css`` instead.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from mkdocs_jupyter.plugin import NotebookFile
 
 from sitebuild.site_files import add_file, language_prefix
 
-STYLESHEET = "assets/notebook.css"
 NOTEBOOK_NAME = "notebook.ipynb"  # the runner's file name; mkdocs-jupyter's `include` matches it
 FOREIGN_MARKUP = re.compile(
     r"<(script|style)\b[^>]*>.*?</\1>|<link\b[^>]*>"  # CSS and scripts, some from CDNs

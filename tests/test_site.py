@@ -77,20 +77,29 @@ def test_svg_figures_are_stable(site: Path) -> None:
 
 
 @pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-def test_language_switcher_and_hreflang_lead_to_the_same_concept(site: Path, lang: str, page: Path) -> None:
+def test_language_switcher_leads_to_the_same_concept(site: Path, lang: str, page: Path) -> None:
     out = html_path(site, lang, page)
     html = out.read_text(encoding="utf-8")
     base = "http://x" + "/" + out.parent.relative_to(site).as_posix() + "/"
     for other in LANGUAGES:
-        expected = html_path(site, other, page)
-        for pattern in (rf'<link rel="alternate" href="([^"]+)" hreflang="{other}">', rf'<a href="([^"]+)" hreflang="{other}" class="md-select__link">'):
-            links = re.findall(pattern, html)
-            assert links, f"{lang}/{page}: no {pattern[:30]}... for {other}"
-            target = urlparse(urljoin(base, links[0])).path
-            if links[0].startswith("/"):  # i18n writes home-page links from site_url's path
-                target = target.removeprefix(SITE_PATH)
-            target = target.lstrip("/")
-            assert (site / target / "index.html").resolve() == expected.resolve(), f"{lang}/{page} -> {links[0]}"
+        links = re.findall(rf'<a href="([^"]+)" hreflang="{other}" class="md-select__link">', html)
+        assert links, f"{lang}/{page}: no language-selector link to {other}"
+        target = urlparse(urljoin(base, links[0])).path
+        if links[0].startswith("/"):  # i18n writes home-page links from site_url's path
+            target = target.removeprefix(SITE_PATH)
+        target = target.lstrip("/")
+        assert (site / target / "index.html").resolve() == html_path(site, other, page).resolve(), f"{lang}/{page} -> {links[0]}"
+
+
+def test_sitemaps_carry_per_page_hreflang_alternates(site: Path) -> None:
+    site_url = mkdocs_config().site_url
+    for lang in LANGUAGES:
+        sitemap = (site / ("" if lang == "ko" else lang) / "sitemap.xml").read_text(encoding="utf-8")
+        for page in pages("ko"):
+            urls = {other: site_url + html_path(Path(), other, page).parent.as_posix().removeprefix(".") for other in LANGUAGES}
+            urls = {k: (v if v.endswith("/") else v + "/") for k, v in urls.items()}
+            for other, url in urls.items():
+                assert f'hreflang="{other}" href="{url}"' in sitemap, f"{lang} sitemap lacks {other} alternate {url}"
 
 
 def test_korean_heading_anchors_are_readable(site: Path) -> None:

@@ -1,0 +1,159 @@
+"""What a reader sees, page by page, in both languages, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from support import DOCS, LANGUAGES, ROOT, facts, pages
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The two violations Material's own theme has on every page, and nothing else.
+ALLOWED_AXE = {"aria-dialog-name": None, "color-contrast": ".md-footer"}
+
+ALL = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
+IDS = [f"{lang}/{page.as_posix()}" for lang, page in ALL]
+
+
+def page_url(server: str, lang: str, page: Path) -> str:
+    path = page.with_suffix("").as_posix()
+    path = "" if path == "index" else path.removesuffix("/index") + "/"
+    return server + ("" if lang == "ko" else f"{lang}/") + path
+
+
+class Visit:
+    """A page loaded in a fresh tab, with every request, failure and console error recorded."""
+
+    def __init__(self, browser, url: str, *, dark: bool = False) -> None:
+        self.context = browser.new_context(color_scheme="dark" if dark else "light")
+        self.tab = self.context.new_page()
+        self.requests: list[str] = []
+        self.failures: list[str] = []
+        self.errors: list[str] = []
+        self.tab.on("request", lambda r: self.requests.append(r.url))
+        self.tab.on("requestfailed", lambda r: self.failures.append(f"{r.url} ({r.failure})"))
+        self.tab.on("response", lambda r: r.status >= 400 and self.failures.append(f"{r.url} ({r.status})"))
+        self.tab.on("console", lambda m: m.type == "error" and self.errors.append(f"{m.text} at {m.location.get('url')}"))
+        self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.response = self.tab.goto(url, wait_until="networkidle")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    opened: list[Visit] = []
+
+    def open_page(lang: str, page: Path, **kwargs) -> Visit:
+        opened.append(Visit(browser, page_url(server, lang, page), **kwargs))
+        return opened[-1]
+
+    yield open_page
+    for v in opened:
+        v.close()
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_page_loads_cleanly_and_only_from_this_server(visit, server: str, lang: str, page: Path) -> None:
+    v = visit(lang, page)
+    assert v.response.status == 200
+    assert not v.errors, f"console errors: {v.errors}"
+    assert not v.failures, f"failed requests: {v.failures}"
+    host = urlparse(server).netloc
+    foreign = [u for u in v.requests if urlparse(u).scheme in {"http", "https"} and urlparse(u).netloc != host]
+    assert not foreign, f"requests to other hosts: {foreign}"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_every_formula_is_rendered(visit, lang: str, page: Path) -> None:
+    v = visit(lang, page)
+    assert v.tab.locator(".md-content .katex").count() == len(facts(DOCS / lang / page).formulas)
+    text = v.tab.locator(".md-content article").inner_text()
+    for raw in ("\\(", "\\[", "$$"):
+        assert raw not in text, f"raw {raw} visible on {lang}/{page}"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_figures_load_with_alt_text_readable_and_enlargeable(visit, lang: str, page: Path, dark: bool) -> None:
+    v = visit(lang, page, dark=dark)
+    if dark:
+        assert v.tab.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    figures = v.tab.locator('.md-content img[src*="figures/"]')
+    assert figures.count() == len([i for i in facts(DOCS / lang / page).images if "figures/" in i])
+    for i in range(figures.count()):
+        img = figures.nth(i)
+        img.scroll_into_view_if_needed()
+        info = img.evaluate(
+            "e => ({w: e.naturalWidth, alt: e.alt, bg: getComputedStyle(e).backgroundColor,"
+            " zoom: e.closest('a') && e.closest('a').getAttribute('href')})"
+        )
+        assert info["w"] > 0, f"figure {i + 1} did not load"
+        assert info["alt"].strip(), f"figure {i + 1} has no alt text"
+        assert bool(HANGUL.search(info["alt"])) == (lang == "ko"), f"alt text not in {lang}: {info['alt']}"
+        assert info["bg"] == "rgb(255, 255, 255)", "figures keep their white background in both schemes"
+        assert info["zoom"] and info["zoom"].endswith(".svg"), "a figure links to its full-size SVG"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_language_switcher_leads_to_the_same_concept(visit, server: str, lang: str, page: Path) -> None:
+    v = visit(lang, page)
+    for other in LANGUAGES:
+        href = v.tab.locator(f'.md-select__link[hreflang="{other}"]').get_attribute("href")
+        target = urljoin(v.tab.url, href)
+        assert target == page_url(server, other, page), f"{lang}/{page}: switcher to {other} goes to {target}"
+        assert v.context.request.get(target).status == 200
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_heading_anchors_are_readable(visit, lang: str, page: Path) -> None:
+    v = visit(lang, page)
+    ids = v.tab.locator(".md-content article :is(h2, h3, h4)[id]").evaluate_all("els => els.map(e => e.id)")
+    assert not [i for i in ids if re.fullmatch(r"_\d+", i)], f"unreadable anchors: {ids}"
+    if lang == "ko" and ids:
+        assert any(HANGUL.search(i) for i in ids)
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_no_accessibility_violations_of_our_own(visit, lang: str, page: Path) -> None:
+    if not AXE.is_file():
+        pytest.skip("axe-core is missing: run `npm ci`")
+    v = visit(lang, page)
+    v.tab.add_script_tag(path=str(AXE))
+    violations = v.tab.evaluate(
+        """async scopes => (await axe.run()).violations.map(x => ({id: x.id, nodes: x.nodes
+            .filter(n => !(x.id in scopes) || (scopes[x.id] !== null &&
+                     !document.querySelector(n.target[0]).closest(scopes[x.id])))
+            .map(n => n.target.join(' '))}))""",
+        ALLOWED_AXE,
+    )
+    ours = [v for v in violations if v["nodes"]]
+    assert not ours, ours
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_missing_pages_get_the_404_page_in_both_languages(browser, server: str, lang: str) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    response = tab.goto(server + ("" if lang == "ko" else f"{lang}/") + "no/such/page/")
+    assert response.status == 404
+    assert tab.locator('[lang="ko"]').inner_text().strip() and tab.locator('[lang="en"] p').inner_text().strip()
+    assert "페이지를 찾을 수 없습니다" in tab.content() and "Page not found" in tab.content()
+    context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_screenshots_light_and_dark(visit, lang: str, tmp_path_factory) -> None:
+    """Keeps screenshots of one page per language and scheme (CI uploads test-artifacts/)."""
+    out = Path(ROOT / "test-artifacts")
+    out.mkdir(exist_ok=True)
+    for dark in (False, True):
+        v = visit(lang, Path("sequences/attention.md"), dark=dark)
+        path = out / f"attention-{lang}-{'dark' if dark else 'light'}.png"
+        v.tab.screenshot(path=str(path), full_page=False)
+        assert path.stat().st_size > 10_000
