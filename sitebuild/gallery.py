@@ -210,4 +210,5 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             # Each figure links to its SVG, so a reader can open it full size.
             return FIGURE.sub(lambda m: f'<a class="figure-zoom" href="{m[1]}">{m[0]}</a>', html)
         page.title = Path(page.file.src_uri).parent.name + ".ipynb"
+        page.meta["search"] = {"exclude": True}  # the concept page is the search hit, not its code
         return page.file.notebook_header + notebooks.clean_notebook_html(html)

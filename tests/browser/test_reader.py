@@ -58,9 +58,7 @@ def visit(browser, server):
         v.close()
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-def test_page_loads_cleanly_and_only_from_this_server(visit, server: str, lang: str, page: Path) -> None:
-    v = visit(lang, page)
+def check_loads_cleanly(v: Visit, server: str) -> None:
     assert v.response.status == 200
     assert not v.errors, f"console errors: {v.errors}"
     assert not v.failures, f"failed requests: {v.failures}"
@@ -69,26 +67,20 @@ def test_page_loads_cleanly_and_only_from_this_server(visit, server: str, lang: 
     assert not foreign, f"requests to other hosts: {foreign}"
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-def test_every_formula_is_rendered(visit, lang: str, page: Path) -> None:
-    v = visit(lang, page)
+def check_formulas(v: Visit, lang: str, page: Path) -> None:
     assert v.tab.locator(".md-content .katex").count() == len(facts(DOCS / lang / page).formulas)
     text = v.tab.locator(".md-content article").inner_text()
     for raw in ("\\(", "\\[", "$$"):
-        assert raw not in text, f"raw {raw} visible on {lang}/{page}"
+        assert raw not in text, f"raw {raw} visible"
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_figures_load_with_alt_text_readable_and_enlargeable(visit, lang: str, page: Path, dark: bool) -> None:
-    v = visit(lang, page, dark=dark)
-    if dark:
-        assert v.tab.locator("body").get_attribute("data-md-color-scheme") == "slate"
+def check_figures(v: Visit, lang: str, page: Path) -> None:
     figures = v.tab.locator('.md-content img[src*="figures/"]')
     assert figures.count() == len([i for i in facts(DOCS / lang / page).images if "figures/" in i])
     for i in range(figures.count()):
         img = figures.nth(i)
         img.scroll_into_view_if_needed()
+        img.evaluate("e => e.complete || new Promise(r => e.addEventListener('load', r))")
         info = img.evaluate(
             "e => ({w: e.naturalWidth, alt: e.alt, bg: getComputedStyle(e).backgroundColor,"
             " zoom: e.closest('a') && e.closest('a').getAttribute('href')})"
@@ -100,30 +92,24 @@ def test_figures_load_with_alt_text_readable_and_enlargeable(visit, lang: str, p
         assert info["zoom"] and info["zoom"].endswith(".svg"), "a figure links to its full-size SVG"
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-def test_language_switcher_leads_to_the_same_concept(visit, server: str, lang: str, page: Path) -> None:
-    v = visit(lang, page)
+def check_language_switcher(v: Visit, server: str, lang: str, page: Path) -> None:
     for other in LANGUAGES:
         href = v.tab.locator(f'.md-select__link[hreflang="{other}"]').get_attribute("href")
         target = urljoin(v.tab.url, href)
-        assert target == page_url(server, other, page), f"{lang}/{page}: switcher to {other} goes to {target}"
+        assert target == page_url(server, other, page), f"switcher to {other} goes to {target}"
         assert v.context.request.get(target).status == 200
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-def test_heading_anchors_are_readable(visit, lang: str, page: Path) -> None:
-    v = visit(lang, page)
+def check_heading_anchors(v: Visit, lang: str) -> None:
     ids = v.tab.locator(".md-content article :is(h2, h3, h4)[id]").evaluate_all("els => els.map(e => e.id)")
     assert not [i for i in ids if re.fullmatch(r"_\d+", i)], f"unreadable anchors: {ids}"
     if lang == "ko" and ids:
         assert any(HANGUL.search(i) for i in ids)
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
-def test_no_accessibility_violations_of_our_own(visit, lang: str, page: Path) -> None:
+def check_accessibility(v: Visit) -> None:
     if not AXE.is_file():
         pytest.skip("axe-core is missing: run `npm ci`")
-    v = visit(lang, page)
     v.tab.add_script_tag(path=str(AXE))
     violations = v.tab.evaluate(
         """async scopes => (await axe.run()).violations.map(x => ({id: x.id, nodes: x.nodes
@@ -132,8 +118,28 @@ def test_no_accessibility_violations_of_our_own(visit, lang: str, page: Path) ->
             .map(n => n.target.join(' '))}))""",
         ALLOWED_AXE,
     )
-    ours = [v for v in violations if v["nodes"]]
-    assert not ours, ours
+    ours = [x for x in violations if x["nodes"]]
+    assert not ours, f"axe: {ours}"
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_page_as_a_reader_sees_it(visit, server: str, lang: str, page: Path) -> None:
+    """One visit: loads cleanly from this server only, formulas rendered, figures, switcher, anchors, axe."""
+    v = visit(lang, page)
+    check_loads_cleanly(v, server)
+    check_formulas(v, lang, page)
+    check_figures(v, lang, page)
+    check_language_switcher(v, server, lang, page)
+    check_heading_anchors(v, lang)
+    check_accessibility(v)
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_page_in_the_dark_scheme(visit, server: str, lang: str, page: Path) -> None:
+    v = visit(lang, page, dark=True)
+    assert v.tab.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    check_loads_cleanly(v, server)
+    check_figures(v, lang, page)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
