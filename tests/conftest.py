@@ -13,6 +13,17 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
+@pytest.fixture
+def float64():
+    """Compute in float64 for tight tolerances (formula tests), restoring the default afterwards."""
+    import torch
+
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
 @pytest.fixture(autouse=True)
 def _no_global_torch_state_leaks():
     """Tests and page code blocks run in one process: none may leave torch's default dtype changed."""

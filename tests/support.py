@@ -123,6 +123,7 @@ def copy_project(dest: Path, *, with_cache: bool = True) -> Path:
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
     (dest / "sitebuild").symlink_to(ROOT / "sitebuild")
+    (dest / "overrides").symlink_to(ROOT / "overrides")
     if with_cache and (ROOT / ".cache").is_dir():
         shutil.copytree(ROOT / ".cache", dest / ".cache")
     return dest

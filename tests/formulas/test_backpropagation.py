@@ -12,13 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """Compute in float64 for tight tolerances, without leaking the setting to other tests."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 TOL = dict(rtol=1e-10, atol=1e-12)
