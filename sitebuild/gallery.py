@@ -78,7 +78,7 @@ class Snippet:
     def last_seconds(self) -> float:
         """Run time of the latest cached run of this snippet (any key), or +inf if never run."""
         metas = [json.loads(m.read_text(encoding="utf-8")) for m in self.entry.parent.glob("*/meta.json")]
-        return max((m.get("run_seconds", 0) + m.get("save_seconds", 0) for m in metas), default=float("inf"))
+        return max((m.get("seconds", float("inf")) for m in metas), default=float("inf"))
 
     def is_cached(self) -> bool:
         files = [self.entry / "meta.json", self.notebook]
