@@ -24,7 +24,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs_jupyter.plugin import NotebookFile
 
-from sitebuild.site_files import add_file, language_prefix
+from sitebuild.site_files import add_file, language_prefix, put
 
 NOTEBOOK_NAME = "notebook.ipynb"  # the runner's file name; mkdocs-jupyter's `include` matches it
 FOREIGN_MARKUP = re.compile(
@@ -34,11 +34,6 @@ FOREIGN_MARKUP = re.compile(
     re.DOTALL,
 )
 CODE = re.compile(r'<div class="highlight-ipynb hl-python"><pre>(.*?)</pre></div>', re.DOTALL)
-
-
-def languages(config: MkDocsConfig) -> list[str]:
-    i18n = config.plugins.get("i18n")
-    return [lang.locale for lang in i18n.config.languages] if i18n is not None else []
 
 
 def add_notebook(files: Files, config: MkDocsConfig, stem: str, notebook: Path, header: str) -> None:
@@ -56,19 +51,19 @@ def add_notebook(files: Files, config: MkDocsConfig, stem: str, notebook: Path, 
     page.dest_path = prefix + page.dest_path
     page.abs_dest_path = str(Path(config.site_dir) / page.dest_path)
     page.url = prefix + page.url
-    # What mkdocs-static-i18n sets on its own files, for the language switcher and hreflang links.
-    current = prefix.rstrip("/") or (languages(config) or [""])[0]
-    page.locale = page.locale_alternate_of = current
-    page.localization = None
-    page.alternates = {}
-    for lang in languages(config):
-        other = "" if lang == languages(config)[0] else f"{lang}/"
-        page.alternates[lang] = page if lang == current else SimpleNamespace(url=other + page.url.removeprefix(prefix))
+    # What mkdocs-static-i18n sets on its own files, for the language switcher.
+    i18n = config.plugins.get("i18n")
+    if i18n is not None:
+        page.locale = page.locale_alternate_of = i18n.current_language
+        page.localization = None
+        page.alternates = {
+            lang.locale: page
+            if lang.locale == i18n.current_language
+            else SimpleNamespace(url=("" if lang.default else f"{lang.locale}/") + page.url.removeprefix(prefix))
+            for lang in i18n.config.languages
+        }
     page.notebook_header = header
-    existing = files.get_file_from_path(src_uri)
-    if existing is not None:
-        files.remove(existing)
-    files.append(page)
+    put(files, page)
 
 
 def is_notebook_page(page: Page) -> bool:

@@ -42,8 +42,13 @@ def add_file(
     prefix = language_prefix(config)
     if prefix:
         file.dest_uri = prefix + file.dest_uri
-    existing = files.get_file_from_path(src_uri)
-    if existing is not None and existing.src_uri == src_uri:
+    put(files, file)
+    return file
+
+
+def put(files: Files, file: File) -> None:
+    """Add ``file``, replacing the one already at its ``src_uri``."""
+    existing = files.get_file_from_path(file.src_uri)
+    if existing is not None and existing.src_uri == file.src_uri:
         files.remove(existing)
     files.append(file)
-    return file

@@ -13,13 +13,7 @@ from torch import nn
 TOL = dict(rtol=1e-12, atol=1e-12)
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    """Compute in float64 for tight tolerances, without leaking the setting to other tests."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")
 
 ACTIVATIONS = {"relu": (nn.ReLU, torch.relu), "tanh": (nn.Tanh, torch.tanh), "sigmoid": (nn.Sigmoid, torch.sigmoid)}
 ARCHITECTURES = [[2, 1], [3, 5, 2], [784, 256, 128, 10], [7, 16, 16, 16, 4]]

@@ -14,13 +14,7 @@ X_BOOL = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=to
 XOR = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=torch.float64)
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    """Compute in float64 for tight tolerances, without leaking the setting to other tests."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 # ---------------------------------------------------------------- page formulas
