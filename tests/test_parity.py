@@ -39,3 +39,7 @@ def test_page_has_title_and_description(page: Path, lang: str) -> None:
         pytest.skip("missing translation")
     meta = front_matter(path)
     assert meta.get("title", "").strip() and meta.get("description", "").strip(), f"{path}: front matter needs title and description"
+    for key in ("title", "description"):
+        # Material writes both into HTML attributes without escaping: a quote ends the attribute.
+        bad = sorted(set(str(meta[key])) & set('"<>&'))
+        assert not bad, f"{path}: front-matter {key} contains {' '.join(bad)}; Material does not escape it in <meta> (use ‘’ or rephrase)"
