@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlparse
 
 import markdown
 
@@ -141,3 +148,62 @@ def build(project: Path, site_dir: Path, *, strict: bool = True, env: dict[str, 
         text=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
     )
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves the built site as GitHub Pages does: under site_url's path (/dl-textbook/), with the
+    site's own 404 page, and (``gzip = True``) text files gzip-compressed for clients that accept it."""
+
+    prefix = "/"
+    gzip = False
+    COMPRESSED = (".html", ".css", ".js", ".json", ".svg", ".xml", ".ipynb", ".py", ".map")
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "__missing__")
+        return super().translate_path("/" + path[len(self.prefix) :])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code == 404 and page.is_file():  # the site's own 404 page, as GitHub Pages does
+            self._send(404, page.read_bytes(), "text/html; charset=utf-8")
+            return
+        super().send_error(code, message, explain)
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path.split("?", 1)[0].split("#", 1)[0]))
+        if path.is_dir():
+            path = path / "index.html"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if self.gzip and accepts and path.suffix in self.COMPRESSED and path.is_file():
+            self._send(200, path.read_bytes(), self.guess_type(str(path)), compress=True)
+            return
+        super().do_GET()
+
+    def _send(self, code: int, body: bytes, content_type: str, *, compress: bool = False) -> None:
+        if compress:
+            body = gzip.compress(body, compresslevel=6)
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve(site: Path, *, compress: bool = False) -> Iterator[str]:
+    """Serve ``site`` on a free port of 127.0.0.1; yields the site's URL (ending in its path)."""
+    prefix = urlparse(mkdocs_config().site_url).path or "/"
+    handler = functools.partial(type("Handler", (SiteHandler,), {"prefix": prefix, "gzip": compress}), directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
+    finally:
+        httpd.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -117,3 +118,33 @@ def test_a_second_build_runs_no_snippet(site: Path, tmp_path: Path) -> None:
     assert "gallery: ran" not in proc.stderr, proc.stderr
     for svg in (site / "figures").glob("*.svg"):
         assert (tmp_path / "again" / "figures" / svg.name).read_bytes() == svg.read_bytes(), f"{svg.name} changed"
+
+
+def test_each_language_has_its_own_search_index(site: Path) -> None:
+    """Korean pages load the root index, English pages en/search/: each holds only its language."""
+    for lang in LANGUAGES:
+        root = site / ("" if lang == "ko" else lang)
+        index = json.loads((root / "search" / "search_index.json").read_text(encoding="utf-8"))
+        assert index["config"]["lang"] == [lang]
+        titles = [doc["title"] for doc in index["docs"] if "#" not in doc["location"]]
+        assert len(titles) == len(pages(lang)), f"{lang}: {len(titles)} pages in the index, {len(pages(lang))} written"
+        for doc in index["docs"]:
+            page = doc["location"].split("#")[0]
+            assert (root / page / "index.html").is_file() or (root / page).is_file(), f"{lang} index: {doc['location']} is not a {lang} page"
+            assert lang != "ko" or not page.startswith("en/"), f"ko index holds an English page: {page}"
+            assert "notebooks/" not in page, f"{lang} index holds a notebook page: {page}"
+        assert (lang == "ko") == any(HANGUL.search(t) for t in titles), f"{lang} index titles: {titles[:5]}"
+
+
+def test_search_indexes_leave_out_code_blocks(site: Path) -> None:
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not [d["location"] for d in index["docs"] if "<pre" in d["text"] or "import torch" in d["text"]]
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_pages_search_their_own_languages_index(site: Path, lang: str, page: Path) -> None:
+    out = html_path(site, lang, page)
+    config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', out.read_text(encoding="utf-8"), re.S)[1])
+    base = (out.parent / config["base"]).resolve()
+    assert base == (site / ("" if lang == "ko" else lang)).resolve(), f"{lang}/{page}: search base {config['base']} is {base}"
+    assert (base / "search" / "search_index.json").is_file()

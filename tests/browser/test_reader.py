@@ -14,12 +14,9 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # What axe may report, each for a narrow reason, as a test on the element (`el`):
 ALLOWED_AXE = {
-    "aria-dialog-name": "true",  # Material's search dialog, on every page
-    "color-contrast": "el.closest('.md-footer')",  # Material's footer, on every page
     # A header holding only a formula: KaTeX hides its HTML from screen readers and gives them
     # MathML, which axe's visible-text heuristic cannot see.
     "empty-table-header": "el.querySelector('.katex')",
-    "scrollable-region-focusable": "el.matches('.md-typeset__scrollwrap')",  # Material's wide-table wrapper
 }
 
 ALL = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
