@@ -115,6 +115,13 @@ def check_accessibility(v: Visit) -> None:
     if not AXE.is_file():
         pytest.skip("axe-core is missing: run `npm ci`")
     v.tab.add_script_tag(path=str(AXE))
+    # site.css skips rendering blocks far from the viewport (content-visibility); axe checks them all.
+    v.tab.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
+    # Let transitions finish (e.g. the back-to-top button fading in after the figure checks
+    # scrolled): axe would measure colours half-way through.
+    v.tab.evaluate("""Promise.all(document.getAnimations()
+        .filter(a => isFinite(a.effect?.getComputedTiming().endTime))
+        .map(a => a.finished.catch(() => null)))""")
     violations = v.tab.evaluate(
         """async allowed => (await axe.run()).violations.map(x => ({id: x.id, nodes: x.nodes
             .filter(n => !(x.id in allowed &&
