@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test benchmark clean
+.PHONY: install serve build test benchmark page-weight clean
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
@@ -30,6 +30,9 @@ test: install
 
 benchmark: install
 	$(BIN)/python tests/benchmarks/build_times.py
+
+page-weight: install
+	$(BIN)/python tests/benchmarks/page_weight.py
 
 clean:
 	rm -rf site .cache

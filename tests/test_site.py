@@ -148,3 +148,16 @@ def test_pages_search_their_own_languages_index(site: Path, lang: str, page: Pat
     base = (out.parent / config["base"]).resolve()
     assert base == (site / ("" if lang == "ko" else lang)).resolve(), f"{lang}/{page}: search base {config['base']} is {base}"
     assert (base / "search" / "search_index.json").is_file()
+
+
+@pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
+def test_page_language_title_and_description(site: Path, lang: str, page: Path) -> None:
+    """<html lang>, <title> and the description are in the page's language; titles don't repeat."""
+    html = html_path(site, lang, page).read_text(encoding="utf-8")
+    assert f'<html lang="{lang}"' in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S)[1]
+    description = re.search(r'<meta name="description" content="([^"]*)"', html)[1]
+    for name, text in (("title", title), ("description", description)):
+        assert bool(HANGUL.search(text)) == (lang == "ko"), f"{lang}/{page}: {name} not in {lang}: {text}"
+    first, _, rest = title.partition(" - ")
+    assert first != rest, f"{lang}/{page}: title repeats the site name: {title}"
