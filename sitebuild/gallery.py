@@ -45,7 +45,23 @@ from sitebuild.site_files import AFTER_I18N, add_file, language_prefix
 log = logging.getLogger("mkdocs.plugins.sitebuild.gallery")
 
 STYLESHEET = "assets/gallery.css"
-FIGURE = re.compile(r'<img (?=[^>]*\bsrc="([^"]*figures/[^"]+\.svg)")[^>]*>')
+FIGURE = re.compile(r'<img (?=[^>]*\bsrc="([^"]*figures/([^"/]+\.svg))")[^>]*>')
+SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"[^>]*?\bheight="([\d.]+)pt"')
+
+
+def svg_size(path: Path) -> tuple[int, int] | None:
+    """A matplotlib SVG's size in CSS pixels (it is written in points), or None if not given."""
+    m = SVG_SIZE.search(path.read_text(encoding="utf-8")[:2000])
+    return (round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)) if m else None
+
+
+def sized_figure(match: re.Match[str], sizes: dict[str, tuple[int, int]]) -> str:
+    """The figure's <img> with width and height (the browser reserves its box: no layout shift),
+    wrapped in a link to the SVG, so a reader can open it full size."""
+    img, size = match[0], sizes.get(match[2])
+    if size and " width=" not in img:
+        img = img.replace("<img ", f'<img width="{size[0]}" height="{size[1]}" ', 1)
+    return f'<a class="figure-zoom" href="{match[1]}">{img}</a>'
 
 RUNNER = Path(__file__).with_name("runner.py")
 VERSIONED = ("torch", "numpy", "matplotlib")
@@ -106,6 +122,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         root = Path(config.config_file_path).parent
         self.snippets_dir = (root / self.config.snippets_dir).resolve()
         self.cache_dir = (root / self.config.cache_dir).resolve()
+        self.figure_sizes: dict[str, tuple[int, int]] = {}  # "stem-n.svg": (width, height) in px
         if self.config.enabled and STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         return config
@@ -190,6 +207,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                 self.run([snippet], Path(config.config_file_path).parent)
             for n, figure in enumerate(snippet.figures(), start=1):
                 add_file(files, config, f"figures/{snippet.stem}-{n}.svg", abs_src_path=str(figure))
+                if size := svg_size(figure):
+                    self.figure_sizes[f"{snippet.stem}-{n}.svg"] = size
             notebooks.add_notebook(files, config, snippet.stem, snippet.notebook, self.notebook_links(snippet.stem))
         if not language_prefix(config):  # extra_css is served from the root for every language
             add_file(files, config, STYLESHEET, abs_src_path=str(Path(__file__).with_name("gallery.css")))
@@ -207,8 +226,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if not notebooks.is_notebook_page(page):
-            # Each figure links to its SVG, so a reader can open it full size.
-            return FIGURE.sub(lambda m: f'<a class="figure-zoom" href="{m[1]}">{m[0]}</a>', html)
+            return FIGURE.sub(lambda m: sized_figure(m, self.figure_sizes), html)
         page.title = Path(page.file.src_uri).parent.name + ".ipynb"
         page.meta["search"] = {"exclude": True}  # the concept page is the search hit, not its code
         return page.file.notebook_header + notebooks.clean_notebook_html(html)

@@ -67,6 +67,14 @@ def test_figures_and_snippet_downloads_are_published(site: Path, lang: str, page
         assert file.is_file() and file.stat().st_size > 0, f"{lang}/{page}: {target} not published"
     if facts(DOCS / lang / page).images:
         assert targets
+    for img in re.findall(r'<img\b[^>]*\bsrc="[^"]*figures/[^"]+\.svg"[^>]*>', html):
+        # The browser reserves the figure's box before the SVG arrives: no layout shift.
+        size = re.search(r'\bwidth="(\d+)" height="(\d+)"', img)
+        src = re.search(r'\bsrc="([^"]+)"', img)[1]
+        svg = (out.parent / src).read_text(encoding="utf-8")[:2000]
+        points = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        assert size and points, f"{lang}/{page}: {src} has no width and height"
+        assert abs(int(size[1]) / int(size[2]) - float(points[1]) / float(points[2])) < 0.01, f"{lang}/{page}: {src} aspect"
 
 
 def test_svg_figures_are_stable(site: Path) -> None:
