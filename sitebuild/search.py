@@ -15,6 +15,7 @@ the largest download of a first page view. Inline code in the prose stays search
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from sitebuild.site_files import language_prefix
+
+log = logging.getLogger("mkdocs.plugins.sitebuild.search")
 
 MATERIAL_CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 CODE_BLOCK = re.compile(r'<div class="highlight">')
@@ -80,4 +83,5 @@ class SearchPlugin(BasePlugin):
             return  # no languages, or one of i18n's nested per-language builds: wait for the last
         default = next(lang.locale for lang in i18n.config.languages if lang.default)
         others = [lang.locale for lang in i18n.config.languages if not lang.default and lang.build]
-        split_index(site, default, others)
+        counts = split_index(site, default, others)
+        log.info("search: one index per language (%s entries)", ", ".join(f"{lang} {n}" for lang, n in counts.items()))
