@@ -51,7 +51,8 @@ SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"[^>]*?\bheight="([\d.]+)
 
 def svg_size(path: Path) -> tuple[int, int] | None:
     """A matplotlib SVG's size in CSS pixels (it is written in points), or None if not given."""
-    m = SVG_SIZE.search(path.read_text(encoding="utf-8")[:2000])
+    with path.open(encoding="utf-8") as svg:
+        m = SVG_SIZE.search(svg.read(2000))  # the root element comes first
     return (round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)) if m else None
 
 

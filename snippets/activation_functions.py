@@ -40,18 +40,23 @@ def step(t):
     return (t > 0).to(t.dtype)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.3), sharex=True)
-for ax, (title, names) in zip(axes, PANELS):
-    if title == "Sigmoidal":
-        ax.plot(x, step(x), label="step", color="0.6", lw=1.5)
-    for name in names:
-        ax.plot(x, ACTIVATIONS[name](x), label=name, lw=1.8)
+def finish_panel(ax, title):
+    """Axes through the origin, title, x label, grid and legend, the same on every panel."""
     ax.axhline(0, color="k", lw=0.5)
     ax.axvline(0, color="k", lw=0.5)
     ax.set_title(title)
     ax.set_xlabel("$x$")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
+
+
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.3), sharex=True)
+for ax, (title, names) in zip(axes, PANELS):
+    if title == "Sigmoidal":
+        ax.plot(x, step(x), label="step", color="0.6", lw=1.5)
+    for name in names:
+        ax.plot(x, ACTIVATIONS[name](x), label=name, lw=1.8)
+    finish_panel(ax, title)
 axes[0].set_ylabel("$f(x)$")
 fig.tight_layout()
 
@@ -78,12 +83,7 @@ for ax, (title, names) in zip(axes, PANELS):
         (line,) = ax.plot(break_at_zero(x), break_at_zero(slope), label=name, lw=1.8)
         # the value autograd uses exactly at the kink x = 0
         ax.plot(0, autograd_derivative(ACTIVATIONS[name], zero), "o", color=line.get_color(), ms=5)
-    ax.axhline(0, color="k", lw=0.5)
-    ax.axvline(0, color="k", lw=0.5)
-    ax.set_title(title)
-    ax.set_xlabel("$x$")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    finish_panel(ax, title)
 axes[0].axhline(0.25, color="C0", ls=":", lw=1)
 axes[0].set_ylabel("$f'(x)$ (autograd; dot = value at $x=0$)")
 fig.tight_layout()

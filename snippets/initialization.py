@@ -72,19 +72,23 @@ def per_layer_std(tensors):
     return torch.stack([t.std() for t in tensors])
 
 
+def plot_std_per_layer(which, title, ylabel):
+    """One panel per network: the std of activations (which=0) or gradients (which=1) per layer."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for ax, (net, (_, inits)) in zip(axes, NETWORKS.items()):
+        for name in inits:
+            ax.semilogy(LAYERS, per_layer_std(results[net, name][which]), label=name, **STYLE[name])
+        ax.set_title(f"{net} network, {title}")
+        ax.set_xlabel("layer (1 = next to the input)")
+        ax.set_ylim(1e-8, 1e8)
+        ax.grid(alpha=0.3, which="major")
+    axes[0].set_ylabel(ylabel)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+
+
 # %% Figure 1: activation std per layer
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for ax, (net, (_, inits)) in zip(axes, NETWORKS.items()):
-    for name in inits:
-        acts, _ = results[net, name]
-        ax.semilogy(LAYERS, per_layer_std(acts), label=name, **STYLE[name])
-    ax.set_title(f"{net} network, activations")
-    ax.set_xlabel("layer (1 = next to the input)")
-    ax.set_ylim(1e-8, 1e8)
-    ax.grid(alpha=0.3, which="major")
-axes[0].set_ylabel("std of activations $h_\\ell$")
-fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=8)
-fig.tight_layout(rect=(0, 0.07, 1, 1))
+plot_std_per_layer(0, "activations", "std of activations $h_\\ell$")
 
 # %% Figure 2: histograms of tanh activations at a few layers
 SHOW = [1, 10, 50]
@@ -105,17 +109,6 @@ axes[-1].legend(fontsize=8, loc="lower center")
 fig.tight_layout()
 
 # %% Figure 3: back-propagated gradient std per layer
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for ax, (net, (_, inits)) in zip(axes, NETWORKS.items()):
-    for name in inits:
-        _, grads = results[net, name]
-        ax.semilogy(LAYERS, per_layer_std(grads), label=name, **STYLE[name])
-    ax.set_title(f"{net} network, gradients")
-    ax.set_xlabel("layer (1 = next to the input)")
-    ax.set_ylim(1e-8, 1e8)
-    ax.grid(alpha=0.3, which="major")
-axes[0].set_ylabel("std of $\\partial L / \\partial z_\\ell$")
-fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=8)
-fig.tight_layout(rect=(0, 0.07, 1, 1))
+plot_std_per_layer(1, "gradients", "std of $\\partial L / \\partial z_\\ell$")
 
 plt.show()

@@ -28,6 +28,16 @@ SNIPPETS = ROOT / "snippets"
 LANGUAGES = ("ko", "en")
 
 
+def regression_data(n: int, d: int, seed: int):
+    """Synthetic linear-regression data in float64: X (n, d), y = X w* + 0.3 noise (formula tests)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=gen, dtype=torch.float64)
+    y = X @ torch.randn(d, generator=gen, dtype=torch.float64) + 0.3 * torch.randn(n, generator=gen, dtype=torch.float64)
+    return X, y
+
+
 def pages(lang: str) -> list[Path]:
     """Markdown pages of one language, relative to ``docs/<lang>``."""
     return sorted(p.relative_to(DOCS / lang) for p in (DOCS / lang).rglob("*.md"))

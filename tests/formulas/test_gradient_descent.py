@@ -11,14 +11,9 @@ import math
 import pytest
 import torch
 
+from support import regression_data
+
 DTYPE = torch.float64
-
-
-def make_regression(n, d, seed):
-    gen = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, d, generator=gen, dtype=DTYPE)
-    y = X @ torch.randn(d, generator=gen, dtype=DTYPE) + 0.3 * torch.randn(n, generator=gen, dtype=DTYPE)
-    return X, y
 
 
 def least_squares_grad(w, b, X, y):
@@ -40,7 +35,7 @@ def least_squares_grad(w, b, X, y):
     (17, 1, 0.3, 5, 3),     # mini-batches
 ])
 def test_hand_update_matches_torch_sgd(n, d, lr, batch_size, seed):
-    X, y = make_regression(n, d, seed)
+    X, y = regression_data(n, d, seed)
     torch.manual_seed(seed)
     model = torch.nn.Linear(d, 1, dtype=DTYPE)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
@@ -69,7 +64,7 @@ def test_hand_update_matches_torch_sgd(n, d, lr, batch_size, seed):
 
 
 def test_hand_gradient_matches_autograd():
-    X, y = make_regression(40, 5, 7)
+    X, y = regression_data(40, 5, 7)
     w = torch.randn(5, dtype=DTYPE, requires_grad=True)
     b = torch.tensor(0.3, dtype=DTYPE, requires_grad=True)
     loss = (0.5 * (X @ w + b - y) ** 2).mean()
@@ -103,7 +98,7 @@ def test_minibatch_gradient_is_mean_of_per_example_gradients(batch_size, seed):
 
 def test_partition_average_equals_full_gradient():
     """Averaging g_B over an equal-size partition of the data gives grad L exactly."""
-    X, y = make_regression(48, 3, 11)
+    X, y = regression_data(48, 3, 11)
     w, b = torch.randn(3, dtype=DTYPE), torch.tensor(-0.2, dtype=DTYPE)
     full_w, full_b = least_squares_grad(w, b, X, y)
     perm = torch.randperm(48, generator=torch.Generator().manual_seed(0))

@@ -174,7 +174,26 @@ class RMSpropByHand:
         return [th - self.lr * s for th, s in zip(thetas, scaled)]
 
 
-class AdamByHand:
+class AdamMoments:
+    """What Adam and RAdam share: weight decay (L2 into g_t, or decoupled: theta <- (1 - eta lam) theta),
+    m_t = b1 m + (1-b1) g;  v_t = b2 v + (1-b2) g^2;  mhat = m_t/(1-b1^t).  Returns (theta, mhat)."""
+
+    def moments(self, thetas, grads):
+        self.t += 1
+        b1, b2 = self.b1, self.b2
+        if self.m is None:
+            self.m, self.v = ([torch.zeros_like(th) for th in thetas] for _ in range(2))
+        if self.decoupled:
+            thetas = [(1 - self.lr * self.lam) * th for th in thetas]
+            g = list(grads)
+        else:
+            g = [grad + self.lam * th for grad, th in zip(grads, thetas)]
+        self.m = [b1 * m + (1 - b1) * gi for m, gi in zip(self.m, g)]
+        self.v = [b2 * v + (1 - b2) * gi**2 for v, gi in zip(self.v, g)]
+        return thetas, [m / (1 - b1**self.t) for m in self.m]
+
+
+class AdamByHand(AdamMoments):
     """m_t = b1 m + (1-b1) g;  v_t = b2 v + (1-b2) g^2;  mhat = m_t/(1-b1^t);  vhat = v_t/(1-b2^t)
     (AMSGrad: vhat = max(v^max_{t-1}, v_t)/(1-b2^t));  theta_t = theta_{t-1} - eta mhat / (sqrt(vhat) + eps).
     Adam (L2):  g_t = grad + lam theta.   AdamW (decoupled):  theta_{t-1} <- (1 - eta lam) theta_{t-1} first."""
@@ -186,19 +205,11 @@ class AdamByHand:
         self.t = 0
 
     def step(self, thetas, grads):
-        self.t += 1
-        t, b1, b2 = self.t, self.b1, self.b2
-        if self.m is None:
-            self.m, self.v, self.vmax = ([torch.zeros_like(th) for th in thetas] for _ in range(3))
-        if self.decoupled:
-            thetas = [(1 - self.lr * self.lam) * th for th in thetas]
-            g = list(grads)
-        else:
-            g = [grad + self.lam * th for grad, th in zip(grads, thetas)]
-        self.m = [b1 * m + (1 - b1) * gi for m, gi in zip(self.m, g)]
-        self.v = [b2 * v + (1 - b2) * gi**2 for v, gi in zip(self.v, g)]
-        m_hat = [m / (1 - b1**t) for m in self.m]
+        thetas, m_hat = self.moments(thetas, grads)
+        t, b2 = self.t, self.b2
         if self.amsgrad:
+            if self.vmax is None:
+                self.vmax = [torch.zeros_like(v) for v in self.v]
             self.vmax = [torch.maximum(vm, v) for vm, v in zip(self.vmax, self.v)]
             v_hat = [vm / (1 - b2**t) for vm in self.vmax]
         else:
@@ -212,7 +223,7 @@ def radam_rho(beta2, t):
     return rho_inf, rho_inf - 2 * t * beta2**t / (1 - beta2**t)
 
 
-class RAdamByHand:
+class RAdamByHand(AdamMoments):
     """m, v, mhat as in Adam;  if rho_t > 5:  l_t = sqrt(1-b2^t)/(sqrt(v_t) + eps),
     r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)),  theta -= eta r_t l_t mhat;
     else  theta -= eta mhat."""
@@ -226,18 +237,8 @@ class RAdamByHand:
         self.regimes = []  # True where the rectified (adaptive) step was taken
 
     def step(self, thetas, grads):
-        self.t += 1
-        t, b1, b2 = self.t, self.b1, self.b2
-        if self.m is None:
-            self.m, self.v = ([torch.zeros_like(th) for th in thetas] for _ in range(2))
-        if self.decoupled:
-            thetas = [(1 - self.lr * self.lam) * th for th in thetas]
-            g = list(grads)
-        else:
-            g = [grad + self.lam * th for grad, th in zip(grads, thetas)]
-        self.m = [b1 * m + (1 - b1) * gi for m, gi in zip(self.m, g)]
-        self.v = [b2 * v + (1 - b2) * gi**2 for v, gi in zip(self.v, g)]
-        m_hat = [m / (1 - b1**t) for m in self.m]
+        thetas, m_hat = self.moments(thetas, grads)
+        t, b2 = self.t, self.b2
         rho_inf, rho_t = radam_rho(b2, t)
         self.regimes.append(rho_t > self.THRESHOLD)
         if rho_t > self.THRESHOLD:

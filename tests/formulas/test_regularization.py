@@ -13,6 +13,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from support import regression_data
+
 DTYPE = torch.float64
 
 
@@ -201,13 +203,6 @@ def test_l2_penalty_gradient(lam, shape):
 # ---------------------------------------------------------------------------
 # SGD with weight_decay=lambda:  w <- w - eta (grad L + lambda w) = (1 - eta lambda) w - eta grad L
 # ---------------------------------------------------------------------------
-def _regression(n, d, seed):
-    gen = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, d, dtype=DTYPE, generator=gen)
-    y = X @ torch.randn(d, dtype=DTYPE, generator=gen) + 0.3 * torch.randn(n, dtype=DTYPE, generator=gen)
-    return X, y
-
-
 def _ls_grad(w, b, X, y):
     """Hand-written gradient of L = (1/N) sum_i (w^T x_i + b - y_i)^2 / 2."""
     r = X @ w + b - y
@@ -216,7 +211,7 @@ def _ls_grad(w, b, X, y):
 
 @pytest.mark.parametrize("lam,lr,steps,seed", [(0.1, 0.05, 5, 0), (1.0, 0.1, 12, 1), (0.01, 0.3, 20, 2)])
 def test_sgd_weight_decay_matches_hand_update(lam, lr, steps, seed):
-    X, y = _regression(40, 6, seed)
+    X, y = regression_data(40, 6, seed)
     torch.manual_seed(seed)
     model = torch.nn.Linear(6, 1, dtype=DTYPE)
     # weight decay on the weights only (the bias in its own group without decay)
