@@ -126,6 +126,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         self.figure_sizes: dict[str, tuple[int, int]] = {}  # "stem-n.svg": (width, height) in px
         if self.config.enabled and STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        options = {} if jupyter is None else {k: v for k, v in jupyter.config.items() if k not in {"cache", "cache_dir"}}
+        self.page_cache = notebooks.PageCache(notebooks.render_fingerprint(options))
         return config
 
     def snippets(self) -> list[Snippet]:
@@ -225,9 +228,19 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             links.append(f'<a href="{self.config.colab_url.format(stem=stem)}">Colab</a>')
         return f'<p class="notebook-links">{" ".join(links)}</p>'
 
+    @event_priority(-50)  # after mkdocs-jupyter has given the page its renderer
+    def on_pre_page(self, page: Page, /, *, config: MkDocsConfig, files: Files) -> Page:
+        if notebooks.is_notebook_page(page):
+            page.render = self.page_cache.wrap(page, page.render)  # type: ignore[method-assign]
+        return page
+
+    @event_priority(100)  # before any plugin reads it: a notebook page's "Markdown" is its raw JSON
+    def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        return "" if notebooks.is_notebook_page(page) else markdown
+
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if not notebooks.is_notebook_page(page):
             return FIGURE.sub(lambda m: sized_figure(m, self.figure_sizes), html)
         page.title = Path(page.file.src_uri).parent.name + ".ipynb"
         page.meta["search"] = {"exclude": True}  # the concept page is the search hit, not its code
-        return page.file.notebook_header + notebooks.clean_notebook_html(html)
+        return page.file.notebook_header + html

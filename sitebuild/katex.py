@@ -6,12 +6,18 @@ index has taken the page text, so formulas are indexed once, as TeX) each one is
 KaTeX's HTML and MathML, rendered by one Node.js process per build. Readers download no math
 JavaScript; KaTeX's stylesheet and WOFF2 fonts are published with the site. A TeX error fails the
 build, naming the page and the formula.
+
+A formula's HTML is a pure function of its TeX, display mode, the KaTeX version and the renderer
+script, so rendered formulas are kept on disk (``.cache/katex/<key>.json``, one file per KaTeX
+version and renderer): a warm build starts no Node.js process at all. Errors are never cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import logging
 import re
 import shutil
@@ -43,13 +49,39 @@ class KatexError(Exception):
     pass
 
 
-class Renderer:
-    """A long-lived ``node katex_render.cjs`` process with a cache of rendered formulas."""
+def cache_file(cache_dir: Path, katex_dist: Path) -> Path:
+    """The formula cache for this KaTeX version (its package.json) and this renderer script."""
+    digest = hashlib.sha256((katex_dist.parent / "package.json").read_bytes() + b"\0" + RENDERER.read_bytes())
+    return cache_dir / f"{digest.hexdigest()[:20]}.json"
 
-    def __init__(self, node: str) -> None:
+
+class Renderer:
+    """A ``node katex_render.cjs`` process, started on the first formula the cache lacks."""
+
+    def __init__(self, node: str, store: Path | None = None) -> None:
         self.node = node
         self.proc: subprocess.Popen[str] | None = None
         self.cache: dict[tuple[str, bool], str | KatexError] = {}
+        self.store = store
+        self.stored = 0  # entries on disk
+        if store is not None and store.is_file():
+            for tex, display, rendered in json.loads(store.read_text(encoding="utf-8")):
+                self.cache[(tex, display)] = rendered
+            self.stored = len(self.cache)
+
+    def save(self) -> None:
+        """Write the rendered formulas (not the errors) to disk, if any are new."""
+        good = [[tex, display, r] for (tex, display), r in self.cache.items() if isinstance(r, str)]
+        if self.store is None or len(good) == self.stored:
+            return
+        self.store.parent.mkdir(parents=True, exist_ok=True)
+        for old in self.store.parent.glob("*.json"):  # other KaTeX versions: never read again
+            if old != self.store:
+                old.unlink()
+        tmp = self.store.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(good, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.store)
+        self.stored = len(good)
 
     def render(self, items: list[tuple[str, bool]]) -> list[str | KatexError]:
         missing = list(dict.fromkeys(i for i in items if i not in self.cache))
@@ -86,6 +118,7 @@ class Renderer:
 class KatexConfig(base.Config):
     node = c.Type(str, default="node")
     katex_dist = c.Type(str, default="node_modules/katex/dist")
+    cache_dir = c.Type(str, default=".cache/katex")
 
 
 class KatexPlugin(BasePlugin[KatexConfig]):
@@ -101,7 +134,7 @@ class KatexPlugin(BasePlugin[KatexConfig]):
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         if self.renderer is None:
-            self.renderer = Renderer(self.config.node)
+            self.renderer = Renderer(self.config.node, cache_file(root / self.config.cache_dir, self.dist))
         return config
 
     @event_priority(AFTER_I18N)
@@ -131,6 +164,11 @@ class KatexPlugin(BasePlugin[KatexConfig]):
         parts.append(output[last:])
         return "".join(parts)
 
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.renderer is not None:
+            self.renderer.save()
+
     def on_shutdown(self) -> None:
         if self.renderer is not None:
+            self.renderer.save()
             self.renderer.close()

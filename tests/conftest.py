@@ -56,11 +56,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def _site_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Build once per test run: under pytest-xdist the first worker builds, the others wait and reuse."""
+    """Build once per test run: under pytest-xdist the first worker builds, the others wait and reuse.
+
+    TEST_SITE_DIR names where to build it (CI publishes the very site the tests checked)."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # the directory all workers' base temps live in
-    out, log = shared / "site", shared / "site.log"
+    out, log = Path(os.environ.get("TEST_SITE_DIR") or shared / "site"), shared / "site.log"
     with open(shared / "site.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not log.is_file():

@@ -54,6 +54,13 @@ def test_notebook_page_shows_cells_and_outputs(site: Path, snippet: Path, lang: 
     html = notebook_page(site, lang, snippet.stem).read_text(encoding="utf-8")
     assert html.count("jp-CodeCell") >= len(code_cells) > 0, "code cells are not rendered"
     assert html.count("jp-RenderedSVG") == len(figures) > 0, "figure outputs are not rendered"
+    # Each figure output is a published file holding exactly that output, in the notebook's order.
+    shown = re.findall(r'<div class="jp-RenderedSVG[^>]*>\s*<img [^>]*src="([0-9a-f]{16}\.svg)"', html)
+    assert len(shown) == len(figures), "every figure output links its SVG file"
+    folder = notebook_page(site, lang, snippet.stem).parent
+    for name, output in zip(shown, figures, strict=True):
+        assert (folder / name).read_text(encoding="utf-8") == "".join(output["data"]["image/svg+xml"])
+    assert "data:image/svg+xml;base64" not in html, "figure outputs are files, not inlined data"
     assert '"cell_type"' not in html and "# %%" not in html, "the raw notebook or script was published as text"
     assert not re.search(r"<script[^>]+src=\"(https?:)?//", html), "the page loads a script from another host"
     assert "<style" not in html, "mkdocs-jupyter's inline CSS should have been dropped"

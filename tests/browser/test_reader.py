@@ -33,7 +33,8 @@ class Visit:
     """A page loaded in a fresh tab, with every request, failure and console error recorded."""
 
     def __init__(self, browser, url: str, *, dark: bool = False) -> None:
-        self.context = browser.new_context(color_scheme="dark" if dark else "light")
+        # Reduced motion (the site then runs no transitions): every check sees a settled page.
+        self.context = browser.new_context(color_scheme="dark" if dark else "light", reduced_motion="reduce")
         self.tab = self.context.new_page()
         self.requests: list[str] = []
         self.failures: list[str] = []
@@ -117,8 +118,8 @@ def check_accessibility(v: Visit) -> None:
     v.tab.add_script_tag(path=str(AXE))
     # site.css skips rendering blocks far from the viewport (content-visibility); axe checks them all.
     v.tab.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
-    # Let transitions finish (e.g. the back-to-top button fading in after the figure checks
-    # scrolled): axe would measure colours half-way through.
+    # No transition may be running while axe measures colours (the back-to-top button used to be
+    # sampled half-way through fading in): with reduced motion there are none; wait for any left.
     v.tab.evaluate("""Promise.all(document.getAnimations()
         .filter(a => isFinite(a.effect?.getComputedTiming().endTime))
         .map(a => a.finished.catch(() => null)))""")

@@ -19,6 +19,18 @@ KNOWN_GAPS = {
 }
 
 
+META = ".md-search-result__meta"
+
+
+def meta_text(tab) -> str:
+    return tab.locator(META).inner_text().strip()
+
+
+def translations(tab) -> dict[str, str]:
+    """Material's own strings for this page's language (search.result.placeholder, ...)."""
+    return tab.evaluate("JSON.parse(document.getElementById('__config').textContent).translations")
+
+
 @pytest.fixture(scope="module")
 def search_box(browser, server: str):
     """One tab per language site, its search index loaded once, reused for every query."""
@@ -26,11 +38,20 @@ def search_box(browser, server: str):
 
     def open_tab(lang: str):
         if lang not in tabs:
-            context = browser.new_context()
+            context = browser.new_context(reduced_motion="reduce")
             tab = context.new_page()
+            index_requests: list[str] = []
+            tab.on("request", lambda r: "search_index.json" in r.url and index_requests.append(r.url))
             root = server + ("" if lang == "ko" else f"{lang}/")
             tab.goto(root, wait_until="networkidle")
-            tab.locator(".md-search__input").click()
+            assert not index_requests, "the search index must not load before the reader searches"
+            initializing = meta_text(tab)  # Material's "Initializing search" until the index is built
+            with tab.expect_response(lambda r: r.url.endswith("search/search_index.json")) as index:
+                tab.locator(".md-search__input").click()
+            assert index.value.ok and index.value.url == root + "search/search_index.json"
+            tab.wait_for_function(
+                "([sel, text]) => document.querySelector(sel).textContent.trim() !== text", arg=[META, initializing]
+            )
             tabs[lang] = (context, tab, root)
         return tabs[lang]
 
@@ -44,15 +65,17 @@ def search(search_box, text: str, lang: str) -> tuple[str, list[str]]:
     _, tab, root = search_box(lang)
     box = tab.locator(".md-search__input")
     results = tab.locator(".md-search-result__item > .md-search-result__link")
-    for _ in range(10):  # the search worker answers nothing until its index is built: retype
-        box.fill("")
-        box.press_sequentially(text, delay=10)
-        # Characters off the US layout (Hangul) are inserted without key events; a Korean IME
-        # sends them, and Material searches on keyup, so end with a real key as a reader's would.
-        box.press("End")
-        tab.wait_for_timeout(250)
-        if results.count():
-            break
+    placeholder = translations(tab)["search.result.placeholder"]
+    # Material searches on keyup. Clear the box and wait for the empty-query state, then enter
+    # the whole query and end with one real key (a Korean IME sends key events; Playwright's
+    # typed Hangul has none): exactly one search runs, and the result count replaces the
+    # placeholder when its results are on the page.
+    box.fill("")
+    box.press("End")
+    tab.wait_for_function("([sel, text]) => document.querySelector(sel).textContent.trim() === text", arg=[META, placeholder])
+    box.fill(text)
+    box.press("End")
+    tab.wait_for_function("([sel, text]) => document.querySelector(sel).textContent.trim() !== text", arg=[META, placeholder])
     hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
     return root, [urlparse(urljoin(root, h))._replace(query="", fragment="").geturl() for h in hrefs]
 
