@@ -2,6 +2,9 @@
 
 Every activation and derivative is written from scratch, exactly as printed on the page,
 and compared with PyTorch's implementation (forward) and with autograd (derivatives).
+The step function and the autograd helper are the snippet's own (snippets/activation_functions.py),
+and the activations the snippet plots are checked against the page's formulas. The mutation
+test at the end runs plausible wrong formulas through the same comparison and tolerance.
 """
 
 import math
@@ -11,9 +14,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snippet_code import snippet_function
+
 pytestmark = pytest.mark.usefixtures("float64")
 
-
+SNIPPET = snippet_function("activation_functions", "step", "autograd_derivative", "ACTIVATIONS")
+step = SNIPPET["step"]  # H(x) = 1 if x > 0, 0 if x <= 0
+autograd_derivative = SNIPPET["autograd_derivative"]  # df/dx at each point, by autograd
 
 # SELU constants as printed on the page (Klambauer et al., 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -34,17 +41,23 @@ def sample(shape, seed, scale=4.0):
     return x
 
 
-def autograd_derivative(f, x):
-    x = x.clone().requires_grad_(True)
-    (g,) = torch.autograd.grad(f(x).sum(), x)
-    return g
+def tolerances_off(actual, expected):
+    """How many tolerances (TOL) the worst entry is off: <= 1 is what assert_close(**TOL) accepts.
+    A shape mismatch, or a NaN where the reference has a number, counts as infinitely far."""
+    actual, expected = torch.as_tensor(actual), torch.as_tensor(expected)
+    if actual.shape != expected.shape:
+        return math.inf
+    allowed = TOL["atol"] + TOL["rtol"] * expected.abs()
+    return ((actual - expected).abs() / allowed).nan_to_num(nan=math.inf).max().item()
+
+
+def assert_matches(actual, expected):
+    """The comparison every formula test uses; the mutation test below reuses tolerances_off."""
+    off = tolerances_off(actual, expected)
+    assert off <= 1.0, f"{off:.3g} tolerances off"
 
 
 # ---------------------------------------------------------------- page formulas
-def step(x):  # H(x) = 1 if x > 0, 0 if x <= 0
-    return torch.where(x > 0, torch.ones_like(x), torch.zeros_like(x))
-
-
 def sigmoid(x):  # 1 / (1 + e^{-x})
     return 1 / (1 + torch.exp(-x))
 
@@ -121,7 +134,7 @@ def test_two_linear_layers_are_one_linear_layer():
     W1, b1, W2, b2 = net[0].weight, net[0].bias, net[1].weight, net[1].bias
     x = torch.randn(10, 5)
     collapsed = x @ (W2 @ W1).T + (W2 @ b1 + b2)
-    torch.testing.assert_close(net(x), collapsed, **TOL)
+    assert_matches(net(x), collapsed)
     # with a ReLU in between, no single affine map fits: check on points where it bends
     bent = nn.Sequential(net[0], nn.ReLU(), net[1])
     xs = torch.randn(200, 5)
@@ -135,34 +148,33 @@ def test_two_linear_layers_are_one_linear_layer():
 @pytest.mark.parametrize("shape", SHAPES)
 def test_step(shape):
     x = sample(shape, 1)
-    torch.testing.assert_close(step(x), torch.heaviside(x, torch.tensor(0.0)), **TOL)
+    assert_matches(step(x), torch.heaviside(x, torch.tensor(0.0)))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("scale", [1.0, 10.0])
 def test_sigmoid_and_derivative(shape, scale):
     x = sample(shape, 2, scale)
-    torch.testing.assert_close(sigmoid(x), torch.sigmoid(x), **TOL)
-    torch.testing.assert_close(sigmoid_prime(x), autograd_derivative(torch.sigmoid, x), **TOL)
+    assert_matches(sigmoid(x), torch.sigmoid(x))
+    assert_matches(sigmoid_prime(x), autograd_derivative(torch.sigmoid, x))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("scale", [1.0, 10.0])
 def test_tanh_and_derivative(shape, scale):
     x = sample(shape, 3, scale)
-    torch.testing.assert_close(tanh(x), torch.tanh(x), **TOL)
-    torch.testing.assert_close(tanh_prime(x), autograd_derivative(torch.tanh, x), **TOL)
+    assert_matches(tanh(x), torch.tanh(x))
+    assert_matches(tanh_prime(x), autograd_derivative(torch.tanh, x))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_tanh_sigmoid_identity(shape):
     x = sample(shape, 4)
-    torch.testing.assert_close(2 * sigmoid(2 * x) - 1, torch.tanh(x), **TOL)
+    assert_matches(2 * sigmoid(2 * x) - 1, torch.tanh(x))
     # the common slip 2 sigma(x) - 1 is tanh(x / 2), not tanh(x)
-    torch.testing.assert_close(2 * sigmoid(x) - 1, torch.tanh(x / 2), **TOL)
-    assert not torch.allclose(2 * sigmoid(x) - 1, torch.tanh(x))
+    assert_matches(2 * sigmoid(x) - 1, torch.tanh(x / 2))  # (tanh(x) itself: see the mutation test)
     # differentiating the identity: tanh'(x) = 4 sigma'(2x)
-    torch.testing.assert_close(tanh_prime(x), 4 * sigmoid_prime(2 * x), **TOL)
+    assert_matches(4 * sigmoid_prime(2 * x), autograd_derivative(torch.tanh, x))
 
 
 def test_saturation_bounds():
@@ -174,15 +186,43 @@ def test_saturation_bounds():
     assert dt.max().item() == pytest.approx(1.0, abs=1e-15)
     assert x[dt.argmax()].item() == 0.0
     assert ds[x.abs() >= 5].max() < 0.0067  # sigma'(5) = 0.00665
-    assert 0.25**10 < 1e-6  # ten saturating factors at best
+
+
+def test_ten_sigmoid_layers_shrink_the_gradient_below_a_millionth():
+    """Page: ten sigmoid layers multiply the gradient by at most (1/4)^10 < 1e-6 (weights aside)."""
+    x = torch.linspace(-6, 6, 2001)  # contains 0, where sigma' = 1/4 is largest
+
+    def ten_layers(t):
+        for _ in range(10):
+            t = torch.sigmoid(t)
+        return t
+
+    chain = autograd_derivative(ten_layers, x)  # d sigma(sigma(...(x))) / dx by autograd
+    # the chain rule: the product of the ten local slopes sigma'(z_l) along the way
+    z, product = x, torch.ones_like(x)
+    for _ in range(10):
+        product = product * sigmoid_prime(z)
+        z = sigmoid(z)
+    assert_matches(product, chain)
+    assert chain.max().item() <= 0.25**10 and chain.max().item() < 1e-6
+    # with weights: |d h_L / d x| <= prod_l |w_l| / 4, so only weights above 4 could undo it
+    w = torch.tensor([3.0, -2.5, 1.5, 4.0, -0.5, 2.0, 3.5, -1.0, 2.5, 3.0])
+    weighted = autograd_derivative(lambda t: _weighted_chain(t, w), x)
+    assert weighted.abs().max().item() <= (w.abs() / 4).prod().item()
+
+
+def _weighted_chain(t, weights):
+    for w in weights:
+        t = torch.sigmoid(w * t)
+    return t
 
 
 # ---------------------------------------------------------------- ReLU family
 @pytest.mark.parametrize("shape", SHAPES)
 def test_relu_and_derivative(shape):
     x = sample(shape, 5)
-    torch.testing.assert_close(relu(x), F.relu(x), **TOL)
-    torch.testing.assert_close(relu_prime(x), autograd_derivative(F.relu, x), **TOL)
+    assert_matches(relu(x), F.relu(x))
+    assert_matches(relu_prime(x), autograd_derivative(F.relu, x))
     assert autograd_derivative(F.relu, torch.zeros(1)).item() == 0.0  # PyTorch's choice at 0
 
 
@@ -191,16 +231,18 @@ def test_relu_and_derivative(shape):
 def test_leaky_relu_and_derivative(shape, a):
     x = sample(shape, 6)
     f = lambda t: F.leaky_relu(t, negative_slope=a)  # noqa: E731
-    torch.testing.assert_close(leaky(x, a), f(x), **TOL)
-    torch.testing.assert_close(leaky(x, a), torch.maximum(a * x, x), **TOL)  # max(ax, x), 0 <= a <= 1
-    torch.testing.assert_close(leaky_prime(x, a), autograd_derivative(f, x), **TOL)
+    assert_matches(leaky(x, a), f(x))
+    assert_matches(torch.maximum(a * x, x), f(x))  # max(ax, x), 0 <= a <= 1
+    assert_matches(torch.clamp(x, min=0) + a * torch.clamp(x, max=0), f(x))  # max(0, x) + a min(0, x)
+    assert_matches(leaky_prime(x, a), autograd_derivative(f, x))
 
 
 def test_leaky_relu_default_slope_and_max_form_needs_a_below_one():
     x = sample((50,), 7)
-    torch.testing.assert_close(leaky(x, 0.01), F.leaky_relu(x), **TOL)
+    assert_matches(leaky(x, 0.01), F.leaky_relu(x))
     a = 2.0  # for a > 1, max(ax, x) is a different function
-    assert not torch.allclose(leaky(x, a), torch.maximum(a * x, x))
+    assert_matches(leaky(x, a), F.leaky_relu(x, negative_slope=a))
+    assert tolerances_off(torch.maximum(a * x, x), F.leaky_relu(x, negative_slope=a)) > 1e6
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -213,15 +255,15 @@ def test_prelu_and_derivatives(channels):
     x = torch.randn(2, 3, 4, 5)
     x[0, :, 0, 0] = 0.0
     a = m.weight.detach().view(1, -1, 1, 1)  # one slope per channel (dim 1)
-    torch.testing.assert_close(leaky(x, a), m(x).detach(), **TOL)
-    torch.testing.assert_close(leaky(x, a), F.prelu(x, m.weight.detach()), **TOL)
+    assert_matches(leaky(x, a), m(x).detach())
+    assert_matches(leaky(x, a), F.prelu(x, m.weight.detach()))
     # d f / d x and d f / d a = min(0, x), summed over the positions sharing a
     xr = x.clone().requires_grad_(True)
     gx, ga = torch.autograd.grad(m(xr).sum(), [xr, m.weight])
-    torch.testing.assert_close(gx, leaky_prime(x, a).expand_as(x), **TOL)
+    assert_matches(gx, leaky_prime(x, a).expand_as(x))
     dfa = torch.minimum(torch.zeros_like(x), x)
     expected_ga = dfa.sum(dim=(0, 2, 3)) if channels > 1 else dfa.sum().view(1)
-    torch.testing.assert_close(ga, expected_ga, **TOL)
+    assert_matches(ga, expected_ga)
 
 
 # ---------------------------------------------------------------- ELU, SELU, GELU
@@ -230,10 +272,10 @@ def test_prelu_and_derivatives(channels):
 def test_elu_and_derivative(shape, alpha):
     x = sample(shape, 9)
     f = lambda t: F.elu(t, alpha=alpha)  # noqa: E731
-    torch.testing.assert_close(elu(x, alpha), f(x), **TOL)
-    torch.testing.assert_close(elu_prime(x, alpha), autograd_derivative(f, x), **TOL)
+    assert_matches(elu(x, alpha), f(x))
+    assert_matches(elu_prime(x, alpha), autograd_derivative(f, x))
     neg = x[x <= 0]
-    torch.testing.assert_close(elu_prime(neg, alpha), elu(neg, alpha) + alpha, **TOL)
+    assert_matches(elu(neg, alpha) + alpha, autograd_derivative(f, neg))  # ELU'(x) = ELU(x) + alpha, x <= 0
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
@@ -254,11 +296,11 @@ def test_elu_differentiable_at_zero_only_for_alpha_one(alpha):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_selu_and_derivative(shape):
     x = sample(shape, 10)
-    torch.testing.assert_close(selu(x), F.selu(x), **TOL)
-    torch.testing.assert_close(selu_prime(x), autograd_derivative(F.selu, x), **TOL)
+    assert_matches(selu(x), F.selu(x))
+    assert_matches(selu_prime(x), autograd_derivative(F.selu, x))
     zero = torch.zeros(1)
-    assert autograd_derivative(F.selu, zero).item() == pytest.approx(SELU_LAMBDA * SELU_ALPHA)
-    assert SELU_LAMBDA * SELU_ALPHA == pytest.approx(1.7581, abs=1e-4)
+    assert autograd_derivative(F.selu, zero).item() == pytest.approx(SELU_LAMBDA * SELU_ALPHA, rel=1e-12)
+    assert autograd_derivative(F.selu, zero).item() == pytest.approx(1.7581, abs=1e-4)  # lambda alpha on the page
 
 
 def test_selu_constants_give_fixed_point_mean0_var1():
@@ -269,16 +311,18 @@ def test_selu_constants_give_fixed_point_mean0_var1():
     second = torch.trapezoid(selu(z) ** 2 * w, z)
     assert abs(mean.item()) < 1e-9
     assert second.item() == pytest.approx(1.0, abs=1e-9)
-    # and the rounded constants printed on the page
-    assert round(SELU_ALPHA, 4) == 1.6733 and round(SELU_LAMBDA, 4) == 1.0507
+    # and the rounded constants printed on the page are PyTorch's: SELU(1) = lambda, SELU(-inf) = -lambda alpha
+    torch_lambda = F.selu(torch.tensor(1.0)).item()
+    torch_alpha = -F.selu(torch.tensor(-800.0)).item() / torch_lambda
+    assert torch_lambda == pytest.approx(1.0507, abs=5e-5) and torch_alpha == pytest.approx(1.6733, abs=5e-5)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_gelu_and_derivative(shape):
     x = sample(shape, 11)
-    torch.testing.assert_close(gelu(x), F.gelu(x), **TOL)
-    torch.testing.assert_close(gelu_prime(x), autograd_derivative(F.gelu, x), **TOL)
-    torch.testing.assert_close(gelu_tanh(x), F.gelu(x, approximate="tanh"), **TOL)
+    assert_matches(gelu(x), F.gelu(x))
+    assert_matches(gelu_prime(x), autograd_derivative(F.gelu, x))
+    assert_matches(gelu_tanh(x), F.gelu(x, approximate="tanh"))
     assert (gelu_tanh(x) - gelu(x)).abs().max() < 1e-3  # the approximation is close
 
 
@@ -291,7 +335,7 @@ def test_positive_inputs_give_same_sign_weight_gradients():
         z = w @ h
         loss = (z - torch.randn(())) ** 2
         gw, delta = torch.autograd.grad(loss, [w, z])  # dL/dw and dL/dz
-        torch.testing.assert_close(gw, delta * h, **TOL)  # dL/dw_i = delta * h_i
+        assert_matches(gw, delta * h)  # dL/dw_i = delta * h_i
         assert torch.all(torch.sign(gw) == torch.sign(delta))
     # with zero-centred inputs the signs differ
     h = torch.tanh(torch.randn(8))
@@ -314,3 +358,78 @@ def test_dead_relu_unit_gets_no_gradient():
     loss = F.leaky_relu(layer(x)).pow(2).sum()
     gW, gb = torch.autograd.grad(loss, [layer.weight, layer.bias])
     assert gb[0] != 0
+
+
+# ---------------------------------------------------------------- the snippet's activations
+PAGE_FORMULAS = {  # the snippet's ACTIVATIONS (Figures 1-3) -> the page's formula
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "ReLU": relu,
+    "Leaky ReLU (a=0.1)": lambda x: leaky(x, 0.1),
+    "PReLU (a=0.25)": lambda x: leaky(x, 0.25),
+    "ELU (alpha=1)": lambda x: elu(x, 1.0),
+    "SELU": selu,
+    "GELU": gelu,
+}
+PAGE_DERIVATIVES = {
+    "sigmoid": sigmoid_prime,
+    "tanh": tanh_prime,
+    "ReLU": relu_prime,
+    "Leaky ReLU (a=0.1)": lambda x: leaky_prime(x, 0.1),
+    "PReLU (a=0.25)": lambda x: leaky_prime(x, 0.25),
+    "ELU (alpha=1)": lambda x: elu_prime(x, 1.0),
+    "SELU": selu_prime,
+    "GELU": gelu_prime,
+}
+
+
+@pytest.mark.parametrize("name", list(PAGE_FORMULAS))
+def test_snippet_activations_and_their_autograd_slopes_follow_the_page(name):
+    assert set(PAGE_FORMULAS) == set(SNIPPET["ACTIVATIONS"])  # every plotted activation is covered
+    x = sample((301,), 14)
+    f = SNIPPET["ACTIVATIONS"][name]
+    assert_matches(PAGE_FORMULAS[name](x), f(x))
+    assert_matches(PAGE_DERIVATIVES[name](x), autograd_derivative(f, x))  # Figure 2, dots at x = 0 included
+
+
+# ---------------------------------------------------------------- mutation test
+# (name, page formula, wrong formula, reference): plausible slips in the page's formulas; the page's formula
+# must pass, and the slip be rejected by, the same tolerances_off comparison
+MUTANTS = [
+    ("tanh = 2 sigma(x) - 1", lambda x: 2 * sigmoid(2 * x) - 1, lambda x: 2 * sigmoid(x) - 1, torch.tanh),
+    ("sigma' = 1 - sigma^2", sigmoid_prime, lambda x: 1 - sigmoid(x) ** 2,
+     lambda x: autograd_derivative(torch.sigmoid, x)),
+    ("tanh' = 1 - tanh", tanh_prime, lambda x: 1 - tanh(x), lambda x: autograd_derivative(torch.tanh, x)),
+    ("ReLU'(0) = 1", relu_prime, lambda x: torch.where(x >= 0, 1.0, 0.0), lambda x: autograd_derivative(F.relu, x)),
+    ("leaky ReLU slope on the wrong side", lambda x: leaky(x, 0.1), lambda x: torch.where(x > 0, 0.1 * x, x),
+     lambda x: F.leaky_relu(x, 0.1)),
+    ("ELU' = ELU(x) for x <= 0", lambda x: elu_prime(x, 2.0), lambda x: torch.where(x > 0, 1.0, elu(x, 2.0)),
+     lambda x: autograd_derivative(lambda t: F.elu(t, alpha=2.0), x)),
+    ("SELU with lambda and alpha swapped", selu,
+     lambda x: SELU_ALPHA * torch.where(x > 0, x, SELU_LAMBDA * (torch.exp(x) - 1)), F.selu),
+    ("GELU' = Phi(x)", gelu_prime, Phi, lambda x: autograd_derivative(F.gelu, x)),
+    ("GELU = x phi(x)", gelu, lambda x: x * phi(x), F.gelu),
+    ("GELU tanh form with sqrt(2 pi)", gelu_tanh,
+     lambda x: 0.5 * x * (1 + torch.tanh(math.sqrt(2 * math.pi) * (x + 0.044715 * x**3))),
+     lambda x: F.gelu(x, approximate="tanh")),
+    ("GELU tanh form with x^2", gelu_tanh,
+     lambda x: 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**2))),
+     lambda x: F.gelu(x, approximate="tanh")),
+    ("PReLU: d/da = x", lambda x: torch.minimum(torch.zeros_like(x), x), lambda x: x, lambda x: prelu_slope_gradient(x)),
+]
+
+
+def prelu_slope_gradient(x):
+    """d PReLU_a(x) / da for every entry of x, by autograd: one slope per entry (x as one example of N channels)."""
+    a = torch.full((x.numel(),), 0.3, requires_grad=True)
+    (grad,) = torch.autograd.grad(F.prelu(x.reshape(1, -1), a).sum(), a)
+    return grad.reshape(x.shape)
+
+
+@pytest.mark.parametrize("name,right,wrong,reference", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_wrong_formulas_are_caught(name, right, wrong, reference):
+    x = sample((2, 3, 6), 15)
+    expected = reference(x)
+    assert tolerances_off(right(x), expected) <= 1.0
+    off = tolerances_off(wrong(x), expected)
+    assert off > 1e6, f"{name}: only {off:.3g} tolerances off, the comparison could not tell it apart"

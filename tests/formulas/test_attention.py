@@ -3,6 +3,9 @@
 The page's equations are implemented here from scratch (matmul, exp / softmax, -inf mask)
 and checked against PyTorch's references:
 torch.nn.functional.scaled_dot_product_attention and torch.nn.MultiheadAttention.
+The attention function the page shows (snippets/attention.py) is checked against the same
+references, and the mutation test runs wrong variants (no or wrong scaling, missing transpose,
+softmax over the wrong axis, mask after the softmax) through the same comparison.
 """
 
 import math
@@ -10,6 +13,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+
+from snippet_code import snippet_function
+
+snippet_attention = snippet_function("attention", "attention")["attention"]
+RTOL, ATOL = 1e-10, 1e-12
 
 # (batch dims, L, S, d_k, d_v): L != S and d_k != d_v in most cases
 SHAPES = [
@@ -48,6 +56,20 @@ def attention_from_formula(q, k, v, M=None, scale=True):
     return A @ v, A
 
 
+def tolerances_off(actual, expected, rtol=RTOL, atol=ATOL):
+    """How many tolerances the worst entry is off (<= 1 passes assert_close(rtol, atol)); inf on a shape mismatch."""
+    if actual.shape != expected.shape:
+        return math.inf
+    off = (actual - expected).abs() / (atol + rtol * expected.abs())
+    return off.nan_to_num(nan=math.inf).max().item()  # a NaN where the reference has a number is a mismatch
+
+
+def assert_matches(actual, expected, rtol=RTOL, atol=ATOL):
+    """The comparison the tests use, and the mutation test below reuses."""
+    off = tolerances_off(actual, expected, rtol, atol)
+    assert off <= 1.0, f"{off:.3g} tolerances off (shapes {tuple(actual.shape)} vs {tuple(expected.shape)})"
+
+
 def additive_mask_from_bool(allowed, dtype=torch.float64):
     """Page: M_ij = 0 if query i may attend to key j, -inf otherwise."""
     M = torch.zeros(allowed.shape, dtype=dtype)
@@ -68,9 +90,9 @@ def test_matches_sdpa_no_mask(batch, L, S, d_k, d_v):
     ref = F.scaled_dot_product_attention(q, k, v)
     assert out.shape == (*batch, L, d_v)
     assert A.shape == (*batch, L, S)
-    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+    assert_matches(out, ref)
     # rows of the weight matrix are probability distributions over the keys
-    torch.testing.assert_close(A.sum(-1), torch.ones(*batch, L, dtype=A.dtype))
+    assert_matches(A.sum(-1), torch.ones(*batch, L, dtype=A.dtype))
     assert (A >= 0).all()
 
 
@@ -79,7 +101,7 @@ def test_float32_matches_sdpa(batch, L, S, d_k, d_v):
     q, k, v = make_qkv(batch, L, S, d_k, d_v, dtype=torch.float32, seed=1)
     out, _ = attention_from_formula(q, k, v)
     ref = F.scaled_dot_product_attention(q, k, v)
-    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    assert_matches(out, ref, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("batch,L,S,d_k,d_v", SHAPES)
@@ -91,7 +113,7 @@ def test_scale_matters(batch, L, S, d_k, d_v):
     assert not torch.allclose(out_unscaled, ref, atol=1e-3)
     # ... and Luong's unscaled dot score is SDPA with scale = 1
     ref_unscaled = F.scaled_dot_product_attention(q, k, v, scale=1.0)
-    torch.testing.assert_close(out_unscaled, ref_unscaled, rtol=1e-10, atol=1e-12)
+    assert_matches(out_unscaled, ref_unscaled)
 
 
 @pytest.mark.parametrize("batch,L,S,d_k,d_v", SHAPES)
@@ -105,14 +127,14 @@ def test_boolean_and_additive_masks(batch, L, S, d_k, d_v):
 
     # boolean mask: in SDPA, True means "may attend"
     ref_bool = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
-    torch.testing.assert_close(out, ref_bool, rtol=1e-10, atol=1e-12)
+    assert_matches(out, ref_bool)
     # additive float mask with -inf entries
     ref_add = F.scaled_dot_product_attention(q, k, v, attn_mask=M)
-    torch.testing.assert_close(out, ref_add, rtol=1e-10, atol=1e-12)
+    assert_matches(out, ref_add)
 
     # masked weights are exactly zero and the allowed ones still sum to 1
     assert (A[~allowed] == 0).all()
-    torch.testing.assert_close(A.sum(-1), torch.ones(*batch, L, dtype=A.dtype))
+    assert_matches(A.sum(-1), torch.ones(*batch, L, dtype=A.dtype))
     # the wrong boolean convention (True = masked, as in nn.MultiheadAttention) differs
     flipped = allowed.clone()
     flipped[..., 0] = False
@@ -129,7 +151,7 @@ def test_general_additive_bias(batch, L, S, d_k, d_v):
     bias = torch.randn(L, S, generator=g, dtype=torch.float64)  # broadcast over batch
     out, _ = attention_from_formula(q, k, v, bias)
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+    assert_matches(out, ref)
 
 
 def test_padding_mask_broadcast():
@@ -141,13 +163,14 @@ def test_padding_mask_broadcast():
     allowed = key_is_real[:, None, None, :]  # (B, 1, 1, S)
     out, A = attention_from_formula(q, k, v, additive_mask_from_bool(allowed))
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
-    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+    assert_matches(out, ref)
     assert (A[1, :, :, 4:] == 0).all() and (A[2, :, :, 2:] == 0).all()
-    # padded keys have no influence: changing their values changes nothing
-    v2 = v.clone()
-    v2[2, :, 2:] = 1e3
-    out2, _ = attention_from_formula(q, k, v2, additive_mask_from_bool(allowed))
-    torch.testing.assert_close(out2, out)
+    # padded keys have no influence: with garbage in the padded keys and values, the formula
+    # still gives the reference output of the clean inputs
+    k2, v2 = k.clone(), v.clone()
+    k2[2, :, 2:], v2[2, :, 2:] = -1e3, 1e3
+    out2, _ = attention_from_formula(q, k2, v2, additive_mask_from_bool(allowed))
+    assert_matches(out2, ref)
 
 
 @pytest.mark.parametrize("batch,L,S,d_k,d_v", SHAPES)
@@ -156,22 +179,39 @@ def test_causal_mask(batch, L, S, d_k, d_v):
     allowed = causal_allowed(L, S)
     out, A = attention_from_formula(q, k, v, additive_mask_from_bool(allowed))
     ref = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+    assert_matches(out, ref)
     assert (A[..., ~allowed] == 0).all()  # no weight on future keys j > i
-    torch.testing.assert_close(A.sum(-1), torch.ones(*batch, L, dtype=A.dtype))
+    assert_matches(A.sum(-1), torch.ones(*batch, L, dtype=A.dtype))
 
 
 def test_causal_output_ignores_future():
-    """Output i of causal attention does not change when keys/values after i change."""
+    """Output i of causal attention is plain attention over keys/values 0..i only: the keys after i
+    do not exist for it. Checked row by row against unmasked SDPA on the truncated sequence."""
     q, k, v = make_qkv((2,), 7, 7, 8, 5, seed=9)
     M = additive_mask_from_bool(causal_allowed(7, 7))
     out, _ = attention_from_formula(q, k, v, M)
-    k2, v2 = k.clone(), v.clone()
-    k2[:, 4:] = torch.randn(2, 3, 8, dtype=k.dtype)
-    v2[:, 4:] = torch.randn(2, 3, 5, dtype=v.dtype)
-    out2, _ = attention_from_formula(q, k2, v2, M)
-    torch.testing.assert_close(out2[:, :4], out[:, :4])
-    assert not torch.allclose(out2[:, 4:], out[:, 4:])
+    snippet_out, _ = snippet_attention(q, k, v, causal_allowed(7, 7))
+    for i in range(7):
+        ref_i = F.scaled_dot_product_attention(q[:, i:i + 1], k[:, :i + 1], v[:, :i + 1])[:, 0]
+        assert_matches(out[:, i], ref_i)
+        assert_matches(snippet_out[:, i], ref_i)
+
+
+@pytest.mark.parametrize("batch,L,S,d_k,d_v", SHAPES)
+@pytest.mark.parametrize("mask", ["none", "random", "causal"])
+def test_snippet_attention_matches_sdpa(batch, L, S, d_k, d_v, mask):
+    """The attention function the page shows (boolean mask, True = may attend) against SDPA."""
+    q, k, v = make_qkv(batch, L, S, d_k, d_v, seed=20)
+    allowed = None
+    if mask == "random":
+        allowed = torch.rand(*batch, L, S, generator=torch.Generator().manual_seed(21)) > 0.5
+        allowed[..., 0] = True
+    elif mask == "causal":
+        allowed = causal_allowed(L, S)
+    out, weights = snippet_attention(q, k, v, allowed)
+    assert_matches(out, F.scaled_dot_product_attention(q, k, v, attn_mask=allowed))
+    _, A = attention_from_formula(q, k, v, None if allowed is None else additive_mask_from_bool(allowed))
+    assert_matches(weights, A)  # the weights are the page's alpha_ij
 
 
 def test_zeroing_after_softmax_is_wrong():
@@ -204,47 +244,61 @@ def test_self_attention_matches_multihead_attention():
     allowed = (~key_is_pad)[:, None, :]  # (B, 1, S)
     Z, A = attention_from_formula(X @ W_Q, X @ W_K, X @ W_V, additive_mask_from_bool(allowed))
     ref_out, ref_A = mha(X, X, X, key_padding_mask=key_is_pad, need_weights=True)
-    torch.testing.assert_close(Z @ W_O, ref_out, rtol=1e-10, atol=1e-12)
-    torch.testing.assert_close(A, ref_A, rtol=1e-10, atol=1e-12)
+    assert_matches(Z @ W_O, ref_out)
+    assert_matches(A, ref_A)
 
 
 def test_self_attention_is_permutation_equivariant():
+    """Shuffling the tokens shuffles the outputs the same way: the formula (and the snippet) on the
+    shuffled tokens equals the reference on the original tokens, shuffled afterwards."""
     torch.manual_seed(12)
     n, d_model, d_k, d_v = 7, 10, 6, 4
     X = torch.randn(n, d_model, dtype=torch.float64)
     W_Q = torch.randn(d_model, d_k, dtype=torch.float64)
     W_K = torch.randn(d_model, d_k, dtype=torch.float64)
     W_V = torch.randn(d_model, d_v, dtype=torch.float64)
-    out, _ = attention_from_formula(X @ W_Q, X @ W_K, X @ W_V)
+    ref = F.scaled_dot_product_attention(X @ W_Q, X @ W_K, X @ W_V)
     perm = torch.randperm(n)
     Xp = X[perm]
     out_p, _ = attention_from_formula(Xp @ W_Q, Xp @ W_K, Xp @ W_V)
-    torch.testing.assert_close(out_p, out[perm])
+    assert_matches(out_p, ref[perm])
+    snippet_p, _ = snippet_attention(Xp @ W_Q, Xp @ W_K, Xp @ W_V)
+    assert_matches(snippet_p, ref[perm])
+    assert tolerances_off(out_p, ref) > 1e6  # the order really changed
 
 
 def test_luong_and_bahdanau_scores():
-    """Luong 'general' with W_a = I is the dot score; Luong 'concat' with W_a = [W_1, W_2]
-    is Bahdanau's additive score v_a^T tanh(W_1 h_t + W_2 h_s)."""
+    """Luong's scores against torch modules: 'general' h_t^T W_a h_s is F.bilinear; 'concat'
+    v_a^T tanh(W_a [h_t; h_s]) is Linear -> Tanh -> Linear on the concatenation, and splitting W_a
+    into [W_1, W_2] gives Bahdanau's additive score v_a^T tanh(W_1 h_t + W_2 h_s)."""
     torch.manual_seed(13)
     d, d_a, S = 6, 5, 9
     h_t = torch.randn(d, dtype=torch.float64)  # decoder state (query)
     h_s = torch.randn(S, d, dtype=torch.float64)  # encoder states (keys = values)
     dot = h_s @ h_t
-    general = h_s @ (torch.eye(d, dtype=torch.float64) @ h_t)
-    torch.testing.assert_close(general, dot)
+    W_g = torch.randn(d, d, dtype=torch.float64)
+    general = h_s @ (W_g.T @ h_t)  # h_t^T W_a h_s for every s
+    assert_matches(general, F.bilinear(h_t.expand(S, d), h_s, W_g[None])[:, 0])
+    # with W_a = I the general score is the dot score
+    assert_matches(h_s @ h_t, F.bilinear(h_t.expand(S, d), h_s, torch.eye(d, dtype=torch.float64)[None])[:, 0])
 
     W_a = torch.randn(d_a, 2 * d, dtype=torch.float64)
     v_a = torch.randn(d_a, dtype=torch.float64)
-    concat = torch.stack([v_a @ torch.tanh(W_a @ torch.cat([h_t, h_s[j]])) for j in range(S)])
-    additive = torch.tanh(h_t @ W_a[:, :d].T + h_s @ W_a[:, d:].T) @ v_a
-    torch.testing.assert_close(concat, additive)
+    net = torch.nn.Sequential(torch.nn.Linear(2 * d, d_a, bias=False), torch.nn.Tanh(),
+                              torch.nn.Linear(d_a, 1, bias=False)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(W_a)
+        net[2].weight.copy_(v_a[None])
+    concat_ref = net(torch.cat([h_t.expand(S, d), h_s], dim=1))[:, 0].detach()
+    additive = torch.tanh(h_t @ W_a[:, :d].T + h_s @ W_a[:, d:].T) @ v_a  # W_1 h_t + W_2 h_s
+    assert_matches(additive, concat_ref)
 
     # weights = softmax over source positions; context = weighted sum of encoder states,
     # which is SDPA with one query, keys = values = h_s, and scale 1 (Luong's dot score)
     alpha = torch.exp(dot) / torch.exp(dot).sum()
     c = (alpha[:, None] * h_s).sum(0)
     ref = F.scaled_dot_product_attention(h_t[None, None], h_s[None], h_s[None], scale=1.0)
-    torch.testing.assert_close(c, ref[0, 0])
+    assert_matches(c, ref[0, 0])
 
 
 @pytest.mark.parametrize("d_k", [4, 16, 64, 256])
@@ -286,3 +340,49 @@ def test_unscaled_softmax_saturates():
     assert abs(max_small - max_big) < 0.03 and abs(jac_small / jac_big - 1) < 0.1
     max_unscaled, jac_unscaled = stats(1024, 1.0)
     assert max_unscaled > 0.9 and jac_unscaled < 1e-2 * jac_big
+
+
+# ---------------------------------------------------------------------------
+# Mutation test: plausible slips in the attention formula, each run through the same
+# comparison (tolerances_off against SDPA) that accepts the snippet and the formula above
+# ---------------------------------------------------------------------------
+def _variant(scores, mask, v, *, dim=-1, after=False, fill=float("-inf")):
+    """softmax(scores) v with a boolean mask, allowing the slips of the mutants below."""
+    if mask is not None and not after:
+        scores = scores.masked_fill(~mask, fill)
+    weights = torch.softmax(scores, dim=dim)
+    if mask is not None and after:
+        weights = weights * mask
+    return weights @ v
+
+
+MUTANTS = {
+    "no 1/sqrt(d_k)": lambda q, k, v, m: _variant(q @ k.transpose(-2, -1), m, v),
+    "1/d_k instead of 1/sqrt(d_k)": lambda q, k, v, m: _variant(q @ k.transpose(-2, -1) / q.shape[-1], m, v),
+    "1/sqrt(d_v) instead of 1/sqrt(d_k)": lambda q, k, v, m: _variant(
+        q @ k.transpose(-2, -1) / math.sqrt(v.shape[-1]), m, v),
+    "k not transposed": lambda q, k, v, m: _variant(q @ k / math.sqrt(q.shape[-1]), m, v),
+    "softmax over the queries": lambda q, k, v, m: _variant(
+        q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), m, v, dim=-2),
+    "weighted sum of the keys": lambda q, k, v, m: _variant(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), m, k),
+    "mask applied after the softmax": lambda q, k, v, m: _variant(
+        q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), m, v, after=True),
+    "masked scores set to 0, not -inf": lambda q, k, v, m: _variant(
+        q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), m, v, fill=0.0),
+    "mask convention inverted": lambda q, k, v, m: _variant(
+        q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), ~m | (torch.arange(m.shape[-1]) == 0), v),
+}
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_wrong_attention_formulas_are_caught(name):
+    # S = d_k = d_v so that even the shape slips (missing transpose, keys as values) run; d_v differs
+    # from d_k only where the slip is about d_v
+    d_v = 5 if "d_v" in name else 8
+    q, k, v = make_qkv((2,), 4, 8, 8, d_v, seed=30)
+    k = k * 2.0  # scores of order 2 sqrt(d_k): a wrong scaling changes the weights clearly
+    mask = causal_allowed(4, 8) | (torch.arange(8) >= 4)  # causal over keys 0-3, keys 4-7 seen by all
+    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert tolerances_off(snippet_attention(q, k, v, mask)[0], ref) <= 1.0  # the comparison accepts the page's code
+    off = tolerances_off(MUTANTS[name](q, k, v, mask), ref)
+    assert off > 1e6, f"{name}: only {off:.3g} tolerances off, the comparison could not tell it apart"

@@ -2,7 +2,9 @@
 
 The backward pass is written by hand, following the chain-rule equations printed on the
 page (gate rules, linear-layer gradients, the MLP recursion for delta), and compared with
-PyTorch autograd for every parameter.
+PyTorch autograd for every parameter. The mutation tests at the end run wrong gate rules and
+wrong backward recursions (sign, missing transpose, f' at the wrong layer, ...) through the
+same comparisons (gate_rules_off, mlp_backward_off).
 """
 
 import math
@@ -40,20 +42,31 @@ def tiny_backward(x, y, z):
 
 
 def test_tiny_expression_values_on_the_page():
+    """x = 3, y = 2, z = -1: f = 10 and (df/dx, df/dy, df/dz) = (2, 7, 0) on the page, by hand and by autograd."""
     f, grads = tiny_backward(3.0, 2.0, -1.0)
     assert f == 10.0 and grads == (2.0, 7.0, 0.0)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_gate_rules_match_autograd(seed):
-    x, y, z = torch.randn(3, generator=gen(seed)).unbind()
-    leaves = [t.clone().requires_grad_(True) for t in (x, y, z)]
+    leaves = [torch.tensor(v, requires_grad=True) for v in (3.0, 2.0, -1.0)]
     out = (leaves[0] + leaves[1]) * torch.maximum(leaves[1], leaves[2])
-    auto = torch.autograd.grad(out, leaves)
-    f, manual = tiny_backward(x.item(), y.item(), z.item())
-    assert out.item() == pytest.approx(f, rel=1e-14)
-    for a, b in zip(auto, manual):
-        assert a.item() == pytest.approx(b, rel=1e-14, abs=1e-15)
+    assert out.item() == 10.0 and [g.item() for g in torch.autograd.grad(out, leaves)] == [2.0, 7.0, 0.0]
+
+
+def gate_rules_off(backward, seeds=range(8)):
+    """backward(x, y, z) -> (f, (df/dx, df/dy, df/dz)) for f = (x + y) max(y, z), against autograd at random
+    points; the worst difference in units of the tolerance (rel 1e-14, abs 1e-15)."""
+    worst = 0.0
+    for seed in seeds:
+        x, y, z = torch.randn(3, generator=gen(seed)).unbind()
+        leaves = [t.clone().requires_grad_(True) for t in (x, y, z)]
+        out = (leaves[0] + leaves[1]) * torch.maximum(leaves[1], leaves[2])
+        auto = torch.autograd.grad(out, leaves)
+        f, manual = backward(x.item(), y.item(), z.item())
+        for a, b in zip((out, *auto), (f, *manual)):
+            worst = max(worst, abs(a.item() - b) / (1e-15 + 1e-14 * abs(a.item())))
+    return worst
+
+
+def test_gate_rules_match_autograd():
+    assert gate_rules_off(tiny_backward) <= 1.0
 
 
 def test_fan_out_gradients_add():
@@ -120,6 +133,7 @@ def test_vector_jacobian_product():
 @pytest.mark.parametrize("N, n, m", [(1, 3, 2), (16, 5, 4)])
 def test_linear_layer_batch_form(N, n, m):
     g = gen(22 + N)
+    torch.manual_seed(22 + N)  # nn.Linear's initial weights
     layer = nn.Linear(n, m)
     H = torch.randn(N, n, generator=g, requires_grad=True)
     G = torch.randn(N, m, generator=g)  # upstream gradient, one row per example
@@ -141,7 +155,27 @@ ACTS = {
 }
 
 
-def mlp_backward(params, X, y, f, f_prime):
+class PageRules:
+    """The page's backward equations, one per method, so that a mutant can replace exactly one."""
+
+    @staticmethod
+    def output_delta(p, e_y):  # delta^(L) = p - e_y
+        return p - e_y
+
+    @staticmethod
+    def weight_grad(delta, h_in):  # dW^(l) = delta^(l) h^(l-1)^T
+        return torch.outer(delta, h_in)
+
+    @staticmethod
+    def propagate(W, delta, f_prime, z_below, z_here):  # delta^(l-1) = f'(z^(l-1)) * (W^(l)^T delta^(l))
+        return f_prime(z_below) * (W.T @ delta)
+
+    @staticmethod
+    def average(total, N):  # the loss is the mean over the N examples
+        return total / N
+
+
+def mlp_backward(params, X, y, f, f_prime, rules=PageRules):
     """Forward and backward pass of an MLP, one example at a time, column-vector equations.
 
     z^(l) = W^(l) h^(l-1) + b^(l), h^(l) = f(z^(l)), logits z^(L), loss -log softmax(z^(L))_y,
@@ -163,21 +197,27 @@ def mlp_backward(params, X, y, f, f_prime):
         lse = logits.max() + torch.log(torch.exp(logits - logits.max()).sum())
         total += lse - logits[y[i]]
         p = torch.exp(logits - lse)
-        delta = p - F.one_hot(y[i], C).double()  # dL/dz^(L)
+        delta = rules.output_delta(p, F.one_hot(y[i], C).double())  # dL/dz^(L)
         for idx in range(len(params) - 1, -1, -1):  # backward pass
             W, _ = params[idx]
             gW, gb = grads[idx]
-            gW += torch.outer(delta, hs[idx])  # delta h^T (hs[idx] is the layer's input)
+            gW += rules.weight_grad(delta, hs[idx])  # delta h^T (hs[idx] is the layer's input)
             gb += delta
             if idx > 0:
-                delta = f_prime(zs[idx - 1]) * (W.T @ delta)
-    return total / N, [(gW / N, gb / N) for gW, gb in grads]
+                delta = rules.propagate(W, delta, f_prime, zs[idx - 1], zs[idx])
+    return total / N, [(rules.average(gW, N), rules.average(gb, N)) for gW, gb in grads]
 
 
-@pytest.mark.parametrize("act", list(ACTS))
-@pytest.mark.parametrize("sizes", [(4, 6, 3), (5, 8, 7, 4)])
-@pytest.mark.parametrize("N", [1, 12])
-def test_mlp_hand_written_backward_matches_autograd(act, sizes, N):
+def tolerances_off(actual, expected):
+    """How many tolerances (TOL) the worst entry is off (<= 1 passes assert_close(**TOL)); NaN counts as inf."""
+    if actual.shape != expected.shape:
+        return math.inf
+    off = (actual - expected).abs() / (TOL["atol"] + TOL["rtol"] * expected.abs())
+    return off.nan_to_num(nan=math.inf).max().item()
+
+
+def mlp_backward_off(act, sizes, N, rules=PageRules):
+    """mlp_backward's loss and gradients against F.cross_entropy and autograd on an nn.Linear stack, in tolerances."""
     g = gen(30 + N + len(sizes))
     f, f_prime = ACTS[act]
     net = []
@@ -197,11 +237,16 @@ def test_mlp_hand_written_backward_matches_autograd(act, sizes, N):
     params = [p for layer in net for p in (layer.weight, layer.bias)]
     auto = torch.autograd.grad(loss, params)
 
-    manual_loss, manual = mlp_backward([(l.weight.detach(), l.bias.detach()) for l in net], X, y, f, f_prime)
-    torch.testing.assert_close(manual_loss, loss.detach(), **TOL)
+    manual_loss, manual = mlp_backward([(l.weight.detach(), l.bias.detach()) for l in net], X, y, f, f_prime, rules)
     flat = [t for pair in manual for t in pair]
-    for a, m in zip(auto, flat):
-        torch.testing.assert_close(m, a, **TOL)
+    return max(tolerances_off(manual_loss, loss.detach()), *(tolerances_off(m, a) for a, m in zip(auto, flat)))
+
+
+@pytest.mark.parametrize("act", list(ACTS))
+@pytest.mark.parametrize("sizes", [(4, 6, 3), (5, 8, 7, 4)])
+@pytest.mark.parametrize("N", [1, 12])
+def test_mlp_hand_written_backward_matches_autograd(act, sizes, N):
+    assert mlp_backward_off(act, sizes, N) <= 1.0
 
 
 def test_batch_matrix_form_of_the_mlp_backward():
@@ -316,3 +361,69 @@ def test_scaled_relu_network_scales_the_gradient_geometrically(c, direction):
         torch.testing.assert_close(scaled[k], c ** (depth - 1 - k) * base[k], **TOL)
     ratio = scaled[0].norm() / base[0].norm()
     assert (ratio < 1e-2) if direction == "vanish" else (ratio > 1e2)
+
+
+# ---------------------------------------------------------------- mutation tests
+def backward_max_to_smaller(x, y, z):
+    """Slip: the max gate routes the gradient to the smaller input."""
+    f, (dx, _, _) = tiny_backward(x, y, z)
+    q, m = x + y, max(y, z)
+    return f, (dx, m + (q if y < z else 0.0), q if z < y else 0.0)
+
+
+def backward_mul_own_input(x, y, z):
+    """Slip: the multiply gate passes upstream times the SAME input (df/dq = q)."""
+    f, _ = tiny_backward(x, y, z)
+    q, m = x + y, max(y, z)
+    return f, (q, q + (q if y > z else 0.0), q if z > y else 0.0)
+
+
+def backward_fan_out_overwrites(x, y, z):
+    """Slip: y feeds two gates, but only the last gradient is kept instead of the sum."""
+    f, (dx, _, dz) = tiny_backward(x, y, z)
+    q = x + y
+    return f, (dx, q if y > z else 0.0, dz)
+
+
+@pytest.mark.parametrize("wrong", [backward_max_to_smaller, backward_mul_own_input, backward_fan_out_overwrites],
+                         ids=lambda f: f.__name__)
+def test_wrong_gate_rules_are_caught(wrong):
+    assert gate_rules_off(tiny_backward) <= 1.0
+    assert gate_rules_off(wrong) > 1e6
+
+
+class YMinusP(PageRules):
+    output_delta = staticmethod(lambda p, e_y: e_y - p)
+
+
+class NoTranspose(PageRules):  # W delta instead of W^T delta (runs for square layers)
+    propagate = staticmethod(lambda W, delta, f_prime, z_below, z_here: f_prime(z_below) * (W @ delta))
+
+
+class DerivativeAtTheWrongLayer(PageRules):  # f'(z^(l)) instead of f'(z^(l-1))
+    propagate = staticmethod(lambda W, delta, f_prime, z_below, z_here: f_prime(z_here) * (W.T @ delta))
+
+
+class ActivationInsteadOfDerivative(PageRules):  # f(z) instead of f'(z)
+    propagate = staticmethod(lambda W, delta, f_prime, z_below, z_here: ACTS_BY_PRIME[f_prime](z_below) * (W.T @ delta))
+
+
+class TransposedWeightGradient(PageRules):  # h delta^T (runs for square layers)
+    weight_grad = staticmethod(lambda delta, h_in: torch.outer(h_in, delta))
+
+
+class SummedNotAveraged(PageRules):
+    average = staticmethod(lambda total, N: total)
+
+
+ACTS_BY_PRIME = {f_prime: f for f, f_prime in ACTS.values()}
+RULE_MUTANTS = [YMinusP, NoTranspose, DerivativeAtTheWrongLayer, ActivationInsteadOfDerivative,
+                TransposedWeightGradient, SummedNotAveraged]
+
+
+@pytest.mark.parametrize("rules", RULE_MUTANTS, ids=lambda r: r.__name__)
+@pytest.mark.parametrize("act", list(ACTS))
+def test_wrong_backward_recursions_are_caught(rules, act):
+    sizes, N = (6, 6, 6, 6), 12  # square layers, so that the transpose slips run
+    assert mlp_backward_off(act, sizes, N) <= 1.0
+    assert mlp_backward_off(act, sizes, N, rules) > 1e6

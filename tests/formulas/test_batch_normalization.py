@@ -3,16 +3,21 @@
 Every formula on the page is implemented here from scratch with plain tensor operations
 (means, squares, square roots) and compared with PyTorch's batch normalisation
 (torch.nn.BatchNorm1d / BatchNorm2d, torch.nn.functional.batch_norm) and with autograd.
+The BatchNorm layer the page shows (snippets/batch_normalization.py) is loaded from the
+snippet and run against nn.BatchNorm1d. The mutation tests at the end run wrong statistics,
+wrong running averages and a wrong backward pass through the same comparisons.
 """
-
-import math
 
 import pytest
 import torch
 from torch import nn
 
+from snippet_code import snippet_function
+
 DTYPE = torch.float64
 TOL = dict(rtol=1e-10, atol=1e-10)
+
+SnippetBatchNorm = snippet_function("batch_normalization", "BatchNorm")["BatchNorm"]
 
 
 def gen(seed):
@@ -72,21 +77,36 @@ def random_input(shape, seed):
     return torch.randn(shape, generator=gen(seed), dtype=DTYPE) * scale + shift
 
 
+def tolerances_off(actual, expected, rtol=TOL["rtol"], atol=TOL["atol"]):
+    """How many tolerances the worst entry is off (<= 1 passes assert_close(rtol, atol)); NaN counts as inf."""
+    if actual.shape != expected.shape:
+        return float("inf")
+    off = (actual - expected).abs() / (atol + rtol * expected.abs())
+    return off.nan_to_num(nan=float("inf")).max().item()
+
+
+def training_forward_off(formula, shape, affine):
+    """formula(x, gamma, beta, eps) against nn.BatchNorm1d/2d in training mode, in tolerances (TOL)."""
+    x = random_input(shape, seed=sum(shape))
+    bn, gamma, beta = make_bn(shape[1], affine, seed=len(shape), cls=nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)
+    bn.train()
+    return tolerances_off(formula(x, gamma, beta, eps=bn.eps), bn(x))
+
+
 # ---------------------------------------------------------------------------
 # training-mode forward: formulas vs nn.BatchNorm1d, (N, C) and (N, C, L), affine or not
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(2, 3), (16, 5), (64, 1), (4, 3, 7), (1, 4, 9), (32, 8, 2)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_training_forward_matches_batchnorm1d(shape, affine):
+    assert training_forward_off(bn_formula, shape, affine) <= 1.0
     x = random_input(shape, seed=sum(shape))
     bn, gamma, beta = make_bn(shape[1], affine, seed=len(shape))
-    bn.train()
-    y_ref = bn(x)
-    y = bn_formula(x, gamma, beta, eps=bn.eps)
-    torch.testing.assert_close(y, y_ref, **TOL)
-    # output statistics per channel: mean beta, standard deviation |gamma| * sigma / sqrt(sigma^2 + eps)
-    mu_y, var_y, _ = batch_stats(y)
-    _, var_x, _ = batch_stats(x)
+    y = bn(x)
+    # output statistics per channel (torch.mean / torch.var of nn.BatchNorm1d's output):
+    # mean beta, standard deviation |gamma| * sigma / sqrt(sigma^2 + eps)
+    mu_y, var_y = to_rows(y).mean(0), to_rows(y).var(0, correction=0)
+    var_x = to_rows(x).var(0, correction=0)
     g = torch.ones(shape[1], dtype=DTYPE) if gamma is None else gamma
     b = torch.zeros(shape[1], dtype=DTYPE) if beta is None else beta
     torch.testing.assert_close(mu_y, b, rtol=0, atol=1e-10)
@@ -130,6 +150,37 @@ def test_batchnorm2d_per_channel(shape, affine):
     torch.testing.assert_close(bn.running_var, 0.9 + 0.1 * var * m / (m - 1), **TOL)
     if affine:
         assert bn.weight.shape == bn.bias.shape == (c,)
+
+
+# ---------------------------------------------------------------------------
+# the snippet's BatchNorm layer (the code the page shows) against nn.BatchNorm1d
+# ---------------------------------------------------------------------------
+def snippet_layer_off(layer_cls, momentum, seed, steps=6):
+    """Train-mode outputs and running statistics of layer_cls(C, momentum=...) over several batches, then its
+    eval-mode output, against nn.BatchNorm1d with the same gamma, beta; the worst difference in tolerances."""
+    c = 4
+    ours = layer_cls(c, momentum=momentum).to(DTYPE)
+    ref, gamma, beta = make_bn(c, affine=True, seed=seed, momentum=momentum)
+    with torch.no_grad():
+        ours.gamma.copy_(gamma)
+        ours.beta.copy_(beta)
+    worst = 0.0
+    for t in range(steps):
+        x = random_input((6 + t, c), seed=seed + 10 * t) * (1 + 0.3 * t)
+        worst = max(worst, tolerances_off(ours(x), ref(x)),
+                    tolerances_off(ours.running_mean, ref.running_mean),
+                    tolerances_off(ours.running_var, ref.running_var))
+    ours.eval(), ref.eval()
+    x = random_input((5, c), seed=seed + 99)
+    return max(worst, tolerances_off(ours(x), ref(x)))
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_snippet_batchnorm_layer_matches_nn_batchnorm1d(momentum, seed):
+    assert snippet_layer_off(SnippetBatchNorm, momentum, seed) <= 1.0
+    layer = SnippetBatchNorm(3)
+    assert layer.eps == nn.BatchNorm1d(3).eps and layer.momentum == nn.BatchNorm1d(3).momentum  # same defaults
 
 
 # ---------------------------------------------------------------------------
@@ -270,9 +321,15 @@ def test_batch_of_one():
 # backward: dl/dbeta = sum g, dl/dgamma = sum g x_hat,
 #           dl/dx_i = gamma / (m sqrt(var + eps)) (m g_i - sum g - x_hat_i sum g x_hat)
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("shape", [(2, 3), (10, 4), (5, 2, 3)])
-def test_closed_form_backward_matches_autograd(shape):
-    eps = 1e-5
+def page_backward(g, x_hat, gamma, var, eps, m):
+    """dl/dbeta = sum g, dl/dgamma = sum g x_hat, dl/dx_i = gamma / (m sqrt(var + eps)) (m g_i - sum g - x_hat_i sum g x_hat)."""
+    dx = gamma / (m * torch.sqrt(var + eps)) * (m * g - g.sum(0) - x_hat * (g * x_hat).sum(0))
+    return g.sum(0), (g * x_hat).sum(0), dx
+
+
+def backward_off(backward, shape, eps=1e-5):
+    """backward(g, x_hat, gamma, var, eps, m) against autograd through F.batch_norm, in tolerances.
+    Also returns autograd's dl/dx (rows) and x_hat, for the consequences the page draws."""
     x = random_input(shape, seed=7).requires_grad_(True)
     c = shape[1]
     gamma = (torch.randn(c, generator=gen(1), dtype=DTYPE) * 2).requires_grad_(True)
@@ -282,19 +339,23 @@ def test_closed_form_backward_matches_autograd(shape):
     dx_ref, dgamma_ref, dbeta_ref = torch.autograd.grad(y, (x, gamma, beta), g_out)
 
     mu, var, m = batch_stats(x.detach())
-    rows = to_rows(x.detach())
-    x_hat = (rows - mu) / torch.sqrt(var + eps)
-    g = to_rows(g_out)
-    dbeta = g.sum(0)
-    dgamma = (g * x_hat).sum(0)
-    dx = gamma.detach() / (m * torch.sqrt(var + eps)) * (m * g - g.sum(0) - x_hat * (g * x_hat).sum(0))
-    torch.testing.assert_close(dbeta, dbeta_ref, **TOL)
-    torch.testing.assert_close(dgamma, dgamma_ref, **TOL)
-    torch.testing.assert_close(from_rows(dx, x), dx_ref, rtol=1e-9, atol=1e-10)
-    # consequences: sum_i dl/dx_i = 0, and sum_i dl/dx_i x_hat_i vanishes up to a factor eps / (var + eps):
-    # sum_i x_hat_i^2 = m var / (var + eps), so the bracket leaves gamma * sum(g x_hat) * eps / (sqrt(var + eps) (var + eps))
-    torch.testing.assert_close(dx.sum(0), torch.zeros(c, dtype=DTYPE), rtol=0, atol=1e-10)
-    leftover = gamma.detach() * (g * x_hat).sum(0) * eps / (torch.sqrt(var + eps) * (var + eps))
+    x_hat = (to_rows(x.detach()) - mu) / torch.sqrt(var + eps)
+    dbeta, dgamma, dx = backward(to_rows(g_out), x_hat, gamma.detach(), var, eps, m)
+    off = max(tolerances_off(dbeta, dbeta_ref), tolerances_off(dgamma, dgamma_ref),
+              tolerances_off(from_rows(dx, x), dx_ref, rtol=1e-9, atol=1e-10))
+    return off, to_rows(dx_ref), x_hat, gamma.detach(), to_rows(g_out), var
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (10, 4), (5, 2, 3)])
+def test_closed_form_backward_matches_autograd(shape):
+    eps = 1e-5
+    off, dx, x_hat, gamma, g, var = backward_off(page_backward, shape, eps)
+    assert off <= 1.0
+    # consequences, on autograd's gradient: sum_i dl/dx_i = 0, and sum_i dl/dx_i x_hat_i vanishes up to a factor
+    # eps / (var + eps): sum_i x_hat_i^2 = m var / (var + eps), so the bracket leaves
+    # gamma * sum(g x_hat) * eps / (sqrt(var + eps) (var + eps))
+    torch.testing.assert_close(dx.sum(0), torch.zeros(shape[1], dtype=DTYPE), rtol=0, atol=1e-10)
+    leftover = gamma * (g * x_hat).sum(0) * eps / (torch.sqrt(var + eps) * (var + eps))
     torch.testing.assert_close((dx * x_hat).sum(0), leftover, rtol=1e-6, atol=1e-12)
 
 
@@ -308,13 +369,13 @@ def test_bias_cancels_and_scale_invariance(a):
     b = torch.randn(3, generator=gen(2), dtype=DTYPE)
     target = torch.randn(16, 3, generator=gen(3), dtype=DTYPE)
 
-    def bn0(z):  # page formulas with eps = 0
-        return bn_formula(z, eps=0.0)
-
-    torch.testing.assert_close(bn0(u @ W.T + b), bn0(u @ W.T), **TOL)
-    torch.testing.assert_close(bn0(u @ (a * W).T), bn0(u @ W.T), **TOL)
-    # the same through nn.BatchNorm1d and autograd: the gradient shrinks by 1/a.
     # PyTorch requires eps > 0 in training; 1e-20 is negligible next to variances of order 0.01 and more.
+    def bn0(z):  # torch's batch normalisation with (practically) eps = 0
+        return nn.functional.batch_norm(z, None, None, training=True, eps=1e-20)
+
+    torch.testing.assert_close(bn0(u @ W.T + b), bn_formula(u @ W.T, eps=0.0), **TOL)  # the bias cancels
+    torch.testing.assert_close(bn0(u @ (a * W).T), bn_formula(u @ W.T, eps=0.0), **TOL)  # the scale cancels
+    # the same through nn.BatchNorm1d and autograd: the gradient shrinks by 1/a.
     bn = nn.BatchNorm1d(3, eps=1e-20, affine=False, dtype=DTYPE)
 
     def grad(weight):
@@ -340,8 +401,8 @@ def test_variance_of_the_batch_mean(m):
     means = torch.stack([pop[list(s)].mean() for s in itertools.product(range(5), repeat=m)])
     assert means.mean().item() == pytest.approx(pop.mean().item(), abs=1e-12)
     assert ((means - means.mean()) ** 2).mean().item() == pytest.approx(sigma2.item() / m, rel=1e-12)
-    # the standard error sigma / sqrt(m)
-    assert math.isclose(math.sqrt(sigma2.item() / m), sigma2.sqrt().item() / math.sqrt(m), rel_tol=1e-12)
+    # the standard error sigma / sqrt(m), against torch.std of the enumerated batch means
+    assert means.std(correction=0).item() == pytest.approx(pop.std(correction=0).item() / m**0.5, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -362,10 +423,103 @@ def test_layer_and_group_norm_axes():
     var_g = ((xg - mu_g) ** 2).mean(dim=2, keepdim=True)
     gn = nn.GroupNorm(G, 4, affine=False, dtype=DTYPE)
     torch.testing.assert_close(gn(x), ((xg - mu_g) / torch.sqrt(var_g + eps)).reshape(x.shape), **TOL)
-    # batch dependence: BN's output for example 0 changes with the other examples, LN's and GN's do not
+    # batch dependence: BN's output for example 0 follows the statistics of the batch it is in (the page's
+    # formula with the other batch's mu_B, sigma_B), so it changes with the other examples; LN's and GN's do not
     other = x.clone()
     other[1:] = random_input((5, 4, 3, 3), seed=12)
     bn = nn.BatchNorm2d(4, dtype=DTYPE)
-    assert not torch.allclose(bn(x)[0], bn(other)[0], atol=1e-3)
-    torch.testing.assert_close(ln(x)[0], ln(other)[0], **TOL)
-    torch.testing.assert_close(gn(x)[0], gn(other)[0], **TOL)
+    assert tolerances_off(bn_formula(other)[0], bn(other)[0]) <= 1.0
+    assert tolerances_off(bn_formula(x)[0], bn(other)[0]) > 1e6  # i.e. "example 0 is normalised on its own"
+    torch.testing.assert_close(ln(other)[0], ((x[0] - mu[0]) / torch.sqrt(var[0] + eps)), **TOL)
+    torch.testing.assert_close(gn(other)[0], ((xg - mu_g) / torch.sqrt(var_g + eps)).reshape(x.shape)[0], **TOL)
+
+
+# ---------------------------------------------------------------------------
+# Mutation tests: wrong formulas through the same comparisons
+# ---------------------------------------------------------------------------
+def _with_stats(mean_var):
+    """The page's normalisation with the statistics replaced by mean_var(rows) -> (mu, var)."""
+    def formula(x, gamma=None, beta=None, eps=1e-5):
+        mu, var = mean_var(to_rows(x))
+        return bn_formula(x, gamma, beta, eps=eps, mu=mu, var=var)
+    return formula
+
+
+def _eps_outside_sqrt(x, gamma=None, beta=None, eps=1e-5):
+    mu, var, _ = batch_stats(x)
+    return from_rows(gamma * (to_rows(x) - mu) / (torch.sqrt(var) + eps) + beta, x)
+
+
+def _variance_without_sqrt(x, gamma=None, beta=None, eps=1e-5):
+    mu, var, _ = batch_stats(x)
+    return from_rows(gamma * (to_rows(x) - mu) / (var + eps) + beta, x)
+
+
+def _per_example(x, gamma=None, beta=None, eps=1e-5):  # statistics over each example's features
+    mu, var = x.mean(dim=1, keepdim=True), x.var(dim=1, correction=0, keepdim=True)
+    return from_rows(gamma * to_rows((x - mu) / torch.sqrt(var + eps)) + beta, x)
+
+
+FORWARD_MUTANTS = {
+    "unbiased variance (m - 1)": _with_stats(lambda r: (r.mean(0), r.var(0, correction=1))),
+    "eps outside the sqrt": _eps_outside_sqrt,
+    "variance instead of standard deviation": _variance_without_sqrt,
+    "no eps": lambda x, gamma=None, beta=None, eps=1e-5: bn_formula(x, gamma, beta, eps=0.0),
+    "gamma and beta swapped": lambda x, gamma=None, beta=None, eps=1e-5: bn_formula(x, beta, gamma, eps=eps),
+    "statistics over the features": _per_example,
+}
+
+
+@pytest.mark.parametrize("name", list(FORWARD_MUTANTS))
+@pytest.mark.parametrize("shape", [(16, 5), (4, 3, 7), (2, 3, 4, 5)])
+def test_wrong_normalisations_are_caught(name, shape):
+    assert training_forward_off(bn_formula, shape, affine=True) <= 1.0
+    assert training_forward_off(FORWARD_MUTANTS[name], shape, affine=True) > 1e6
+
+
+class _RunningMutant(nn.Module):
+    """A from-the-formulas BN layer (like the page's) with one slip in the running statistics or eval mode."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, slip=""):
+        super().__init__()
+        self.eps, self.momentum, self.slip = eps, momentum, slip
+        self.gamma = nn.Parameter(torch.ones(num_features))
+        self.beta = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, x):
+        m, a = x.shape[0], self.momentum
+        mu, var = x.mean(0), x.var(0, correction=0)
+        if self.training:
+            new_var = var if self.slip == "biased running variance" else var * m / (m - 1)
+            keep = a if self.slip == "momentum as the decay" else 1 - a
+            with torch.no_grad():
+                self.running_mean.copy_(keep * self.running_mean + (1 - keep) * mu)
+                self.running_var.copy_(keep * self.running_var + (1 - keep) * new_var)
+        elif self.slip != "batch statistics in eval mode":
+            mu, var = self.running_mean, self.running_var
+        return self.gamma * (x - mu) / torch.sqrt(var + self.eps) + self.beta
+
+
+@pytest.mark.parametrize("slip", ["biased running variance", "momentum as the decay", "batch statistics in eval mode"])
+def test_wrong_running_statistics_are_caught(slip):
+    assert snippet_layer_off(SnippetBatchNorm, 0.1, 0) <= 1.0
+    assert snippet_layer_off(lambda c, momentum: _RunningMutant(c, momentum=momentum), 0.1, 0) <= 1.0  # slip-free
+    assert snippet_layer_off(lambda c, momentum: _RunningMutant(c, momentum=momentum, slip=slip), 0.1, 0) > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("x_hat term dropped", lambda g, xh, gamma, var, eps, m: (
+        g.sum(0), (g * xh).sum(0), gamma / (m * torch.sqrt(var + eps)) * (m * g - g.sum(0)))),
+    ("mean term dropped", lambda g, xh, gamma, var, eps, m: (
+        g.sum(0), (g * xh).sum(0), gamma / (m * torch.sqrt(var + eps)) * (m * g - xh * (g * xh).sum(0)))),
+    ("no 1/m", lambda g, xh, gamma, var, eps, m: (
+        g.sum(0), (g * xh).sum(0), gamma / torch.sqrt(var + eps) * (m * g - g.sum(0) - xh * (g * xh).sum(0)))),
+    ("gamma forgotten", lambda g, xh, gamma, var, eps, m: page_backward(g, xh, torch.ones_like(gamma), var, eps, m)),
+    ("dl/dgamma = sum g", lambda g, xh, gamma, var, eps, m: (
+        g.sum(0), g.sum(0), page_backward(g, xh, gamma, var, eps, m)[2])),
+])
+def test_wrong_backward_formulas_are_caught(name, wrong):
+    assert backward_off(page_backward, (10, 4))[0] <= 1.0
+    assert backward_off(wrong, (10, 4))[0] > 1e6

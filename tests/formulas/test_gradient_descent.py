@@ -1,19 +1,31 @@
 """Formula tests for docs/*/optimization/gradient-descent.md.
 
 Every formula on the page is implemented here from scratch (plain tensor ops, hand-written
-gradients) and compared with PyTorch (torch.optim.SGD, autograd, DataLoader) or with an
-exact brute-force computation.
+gradients) and compared with PyTorch (torch.optim.SGD, autograd, DataLoader), NumPy or an
+exact brute-force computation. The gradient-descent loop the page shows (gradient_descent in
+snippets/gradient_descent.py) is loaded from the snippet. The mutation tests at the end run
+wrong gradients, variances and rates through the same comparisons.
 """
 
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 
+from snippet_code import snippet_function
 from support import regression_data
 
 DTYPE = torch.float64
+pytestmark = pytest.mark.usefixtures("float64")  # the snippet's loop makes tensors in the default dtype
+
+gradient_descent = snippet_function("gradient_descent", "gradient_descent")["gradient_descent"]
+
+
+def worst_of(*values):
+    """max() that treats NaN as infinitely bad (plain max() would silently skip a NaN after a number)."""
+    return max(math.inf if math.isnan(v) else v for v in values)
 
 
 def least_squares_grad(w, b, X, y):
@@ -28,22 +40,28 @@ def least_squares_grad(w, b, X, y):
 # ---------------------------------------------------------------------------
 # theta_{t+1} = theta_t - eta * g  (by hand)  vs  torch.optim.SGD (no momentum)
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("n,d,lr,batch_size,seed", [
+SGD_CASES = [
     (32, 3, 0.1, 32, 0),    # full batch
     (100, 7, 0.05, 100, 1),  # full batch
     (50, 4, 0.2, 8, 2),     # mini-batches, last one smaller (50 = 6*8 + 2)
     (17, 1, 0.3, 5, 3),     # mini-batches
-])
-def test_hand_update_matches_torch_sgd(n, d, lr, batch_size, seed):
+]
+SGD_ATOL = 1e-12
+
+
+def hand_vs_torch_sgd_off(grad_fn, n, d, lr, batch_size, seed):
+    """Run theta <- theta - eta * g_B by hand (g_B from grad_fn) next to torch.optim.SGD on the same
+    mini-batches for 8 epochs; return the largest parameter difference after any step, in units of SGD_ATOL."""
     X, y = regression_data(n, d, seed)
     torch.manual_seed(seed)
     model = torch.nn.Linear(d, 1, dtype=DTYPE)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
     w = model.weight.detach().clone().reshape(d)
     b = model.bias.detach().clone().reshape(())
+    w0 = w.clone()
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     batches = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
-    steps = 0
+    worst = 0.0
     for epoch in range(8):
         for idx in batches:
             # torch
@@ -52,20 +70,24 @@ def test_hand_update_matches_torch_sgd(n, d, lr, batch_size, seed):
             loss.backward()
             opt.step()
             # by hand: theta <- theta - eta * g_B
-            gw, gb = least_squares_grad(w, b, X[idx], y[idx])
+            gw, gb = grad_fn(w, b, X[idx], y[idx])
             w = w - lr * gw
             b = b - lr * gb
-            steps += 1
-            torch.testing.assert_close(model.weight.detach().reshape(d), w, rtol=0, atol=1e-12)
-            torch.testing.assert_close(model.bias.detach().reshape(()), b, rtol=0, atol=1e-12)
-    assert steps >= 8
-    # the parameters really moved (the test would catch a no-op optimiser)
-    assert not torch.allclose(w, torch.zeros_like(w))
+            worst = worst_of(worst, (model.weight.detach().reshape(d) - w).abs().max().item(),
+                             (model.bias.detach().reshape(()) - b).abs().item())
+    # the parameters really moved (the comparison would not catch a no-op optimiser otherwise)
+    assert (model.weight.detach().reshape(d) - w0).abs().max() > 1e-3
+    return worst / SGD_ATOL
+
+
+@pytest.mark.parametrize("n,d,lr,batch_size,seed", SGD_CASES)
+def test_hand_update_matches_torch_sgd(n, d, lr, batch_size, seed):
+    assert hand_vs_torch_sgd_off(least_squares_grad, n, d, lr, batch_size, seed) <= 1.0
 
 
 def test_hand_gradient_matches_autograd():
     X, y = regression_data(40, 5, 7)
-    w = torch.randn(5, dtype=DTYPE, requires_grad=True)
+    w = torch.randn(5, generator=torch.Generator().manual_seed(8), dtype=DTYPE, requires_grad=True)
     b = torch.tensor(0.3, dtype=DTYPE, requires_grad=True)
     loss = (0.5 * (X @ w + b - y) ** 2).mean()
     gw_auto, gb_auto = torch.autograd.grad(loss, (w, b))
@@ -99,8 +121,10 @@ def test_minibatch_gradient_is_mean_of_per_example_gradients(batch_size, seed):
 def test_partition_average_equals_full_gradient():
     """Averaging g_B over an equal-size partition of the data gives grad L exactly."""
     X, y = regression_data(48, 3, 11)
-    w, b = torch.randn(3, dtype=DTYPE), torch.tensor(-0.2, dtype=DTYPE)
-    full_w, full_b = least_squares_grad(w, b, X, y)
+    w = torch.randn(3, generator=torch.Generator().manual_seed(12), dtype=DTYPE).requires_grad_(True)
+    b = torch.tensor(-0.2, dtype=DTYPE, requires_grad=True)
+    full_w, full_b = torch.autograd.grad((0.5 * (X @ w + b - y) ** 2).mean(), (w, b))  # grad L by autograd
+    w, b = w.detach(), b.detach()
     perm = torch.randperm(48, generator=torch.Generator().manual_seed(0))
     parts = [least_squares_grad(w, b, X[perm[i:i + 12]], y[perm[i:i + 12]]) for i in range(0, 48, 12)]
     torch.testing.assert_close(torch.stack([p[0] for p in parts]).mean(0), full_w, rtol=0, atol=1e-13)
@@ -121,64 +145,89 @@ def _population(n, d, seed):
 
 
 def _cov(samples):
-    m = samples.mean(0)
-    c = samples - m
-    return m, c.T @ c / samples.shape[0]
+    """Mean and covariance (1/count normalisation: every mini-batch is equally likely) of all the batch means,
+    computed by numpy.cov, independently of the page's formulas."""
+    values = samples.numpy()
+    return torch.from_numpy(values.mean(0)), torch.from_numpy(np.atleast_2d(np.cov(values.T, bias=True)))
+
+
+def enumerated_cov_off(formula, batch_size, replacement):
+    """Mean and covariance of g_B over every possible mini-batch against the page's E[g_B] = grad L and the
+    covariance formula(n, B, Sigma); the larger of the two differences, in units of atol = 1e-12."""
+    n = 6 if replacement else 8
+    grads, mean, sigma = _population(n, 2, (10 if replacement else 0) + batch_size)
+    draws = itertools.product(range(n), repeat=batch_size) if replacement else itertools.combinations(range(n), batch_size)
+    e, cov = _cov(torch.stack([grads[list(s)].mean(0) for s in draws]))
+    return worst_of((e - mean).abs().max().item(), (cov - formula(n, batch_size, sigma)).abs().max().item()) / 1e-12
+
+
+def cov_without_replacement(n, B, sigma):  # (N - B)/(N - 1) * Sigma / B
+    return (n - B) / (n - 1) * sigma / B
+
+
+def cov_with_replacement(n, B, sigma):  # Sigma / B
+    return sigma / B
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 3, 5, 8])
 def test_minibatch_variance_without_replacement(batch_size):
-    n = 8
-    grads, mean, sigma = _population(n, 2, batch_size)
-    batch_means = torch.stack([grads[list(s)].mean(0) for s in itertools.combinations(range(n), batch_size)])
-    e, cov = _cov(batch_means)
-    torch.testing.assert_close(e, mean, rtol=0, atol=1e-12)  # unbiased
-    expected = (n - batch_size) / (n - 1) * sigma / batch_size
-    torch.testing.assert_close(cov, expected, rtol=0, atol=1e-12)
+    assert enumerated_cov_off(cov_without_replacement, batch_size, replacement=False) <= 1.0
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 3])
 def test_minibatch_variance_with_replacement(batch_size):
-    n = 6
-    grads, mean, sigma = _population(n, 2, 10 + batch_size)
-    batch_means = torch.stack([grads[list(s)].mean(0) for s in itertools.product(range(n), repeat=batch_size)])
-    e, cov = _cov(batch_means)
-    torch.testing.assert_close(e, mean, rtol=0, atol=1e-12)
-    torch.testing.assert_close(cov, sigma / batch_size, rtol=0, atol=1e-12)
+    assert enumerated_cov_off(cov_with_replacement, batch_size, replacement=True) <= 1.0
 
 
 # ---------------------------------------------------------------------------
 # L = h theta^2 / 2:  theta_t = (1 - eta h)^t theta_0, converges iff 0 < eta < 2/h
 # ---------------------------------------------------------------------------
+def quadratic(h):
+    return lambda theta: 0.5 * h * (theta**2).sum()  # L = h theta^2 / 2, gradient h theta
+
+
 @pytest.mark.parametrize("h", [0.5, 1.0, 4.0, 37.2])
 def test_quadratic_threshold_2_over_h(h):
+    """The page's loop (snippet gradient_descent, gradient from autograd) converges below 2/h, diverges above."""
     steps = 2000
     for factor, converges in [(0.99, True), (1.01, False)]:
-        lr = factor * 2.0 / h
-        theta = 1.0
-        for _ in range(steps):
-            theta = theta - lr * (h * theta)  # gradient of h theta^2 / 2 is h theta
+        thetas, _ = gradient_descent(quadratic(h), torch.tensor([1.0]), factor * 2.0 / h, steps)
         if converges:
-            assert abs(theta) < 1e-6
+            assert abs(thetas[-1].item()) < 1e-6
         else:
-            assert abs(theta) > 1e6
+            assert abs(thetas[-1].item()) > 1e6
     # exactly at eta = 2/h the iterate flips sign forever: theta_t = (-1)^t theta_0
-    lr, theta = 2.0 / h, 1.0
-    for t in range(1, 51):
-        theta = theta - lr * (h * theta)
-        assert theta == pytest.approx((-1.0) ** t, abs=1e-9)
+    thetas, _ = gradient_descent(quadratic(h), torch.tensor([1.0]), 2.0 / h, 51)
+    torch.testing.assert_close(thetas[:, 0], (-1.0) ** torch.arange(51.0), rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("h,lr", [(1.0, 0.05), (1.0, 0.5), (1.0, 1.95), (1.0, 2.05), (3.0, 0.6)])
-def test_quadratic_closed_form_matches_torch_sgd(h, lr):
+def closed_form_off(closed_form, h, lr):
+    """theta_t of torch.optim.SGD on L = h theta^2 / 2 against closed_form(t) = the page's theta_t, t = 1..30,
+    in units of the relative tolerance 1e-12."""
     theta = torch.tensor([1.5], dtype=DTYPE, requires_grad=True)
     opt = torch.optim.SGD([theta], lr=lr)
+    worst = 0.0
     for t in range(1, 31):
         opt.zero_grad()
         (0.5 * h * theta**2).sum().backward()
         opt.step()
-        expected = (1 - lr * h) ** t * 1.5
-        assert theta.item() == pytest.approx(expected, rel=1e-12, abs=1e-300)
+        expected = closed_form(t, h, lr, 1.5)
+        worst = worst_of(worst, abs(theta.item() - expected) / (1e-12 * abs(expected) + 1e-300))
+    return worst
+
+
+def page_closed_form(t, h, lr, theta0):  # theta_t = (1 - eta h)^t theta_0
+    return (1 - lr * h) ** t * theta0
+
+
+@pytest.mark.parametrize("h,lr", [(1.0, 0.05), (1.0, 0.5), (1.0, 1.95), (1.0, 2.05), (3.0, 0.6)])
+def test_quadratic_closed_form_matches_torch_sgd(h, lr):
+    assert closed_form_off(page_closed_form, h, lr) <= 1.0
+    # and the page's own loop (the snippet) follows it too
+    thetas, losses = gradient_descent(quadratic(h), torch.tensor([1.5]), lr, 31)
+    torch.testing.assert_close(thetas[:, 0], torch.tensor([page_closed_form(t, h, lr, 1.5) for t in range(31)]),
+                               rtol=1e-12, atol=1e-300)
+    torch.testing.assert_close(torch.from_numpy(losses), 0.5 * h * thetas[:, 0] ** 2, rtol=1e-12, atol=0)
 
 
 def _random_spd(d, kappa, seed):
@@ -206,18 +255,31 @@ def test_general_quadratic_threshold_and_rate(d, kappa, seed):
 
     assert run(0.99 * 2 / lam_max, 3000)[-1] < 1e-8  # just below 2 / lambda_max: converges
     assert run(1.01 * 2 / lam_max, 3000)[-1] > 1e6  # just above: diverges
-    # best fixed step eta* = 2/(lam_max + lam_min): error contracts by rho = (kappa-1)/(kappa+1) per step
-    rho = (lam_max / lam_min - 1) / (lam_max / lam_min + 1)
-    assert rho == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-10)
+    # best fixed step eta* = 2/(lam_max + lam_min): error contracts by rho = (kappa-1)/(kappa+1) per step,
+    # kappa = the condition number as numpy.linalg.cond computes it
+    rho = optimal_rate(np.linalg.cond(H.numpy()))
     errs = run(2 / (lam_max + lam_min), 200)
     for e0, e1 in zip(errs, errs[1:]):
         assert e1 <= rho * e0 * (1 + 1e-9) + 1e-14  # 1e-14: round-off in theta - theta*
     # the bound is attained: started along the lambda_min eigenvector the error is exactly rho^t
-    v_min = torch.linalg.eigh(H).eigenvectors[:, 0]
-    theta = theta_star + v_min
+    assert attained_rate_off(H, theta_star, optimal_rate) <= 1.0
+
+
+def optimal_rate(kappa):  # rho(eta*) = (kappa - 1) / (kappa + 1)
+    return (kappa - 1) / (kappa + 1)
+
+
+def attained_rate_off(H, theta_star, rate):
+    """Start GD with eta* = 2/(lam_max + lam_min) one unit along the lambda_min eigenvector (numpy.linalg.eigh)
+    and compare ||theta_t - theta*|| with rate(kappa)^t, t = 1..20, in units of the relative tolerance 1e-8."""
+    lam, V = np.linalg.eigh(H.numpy())
+    rho = rate(lam[-1] / lam[0])
+    theta = theta_star + torch.from_numpy(V[:, 0])
+    worst = 0.0
     for t in range(1, 21):
-        theta = theta - 2 / (lam_max + lam_min) * (H @ (theta - theta_star))
-        assert (theta - theta_star).norm().item() == pytest.approx(rho**t, rel=1e-8)
+        theta = theta - 2 / (lam[-1] + lam[0]) * (H @ (theta - theta_star))
+        worst = worst_of(worst, abs((theta - theta_star).norm().item() - rho**t) / (1e-8 * rho**t))
+    return worst
 
 
 # ---------------------------------------------------------------------------
@@ -255,3 +317,73 @@ def test_iterations_per_epoch(n, batch_size):
     assert len(torch.utils.data.DataLoader(ds, batch_size=batch_size, drop_last=True)) == n // batch_size
     # the number of examples seen in one epoch is still N
     assert sum(len(xb[0]) for xb in torch.utils.data.DataLoader(ds, batch_size=batch_size)) == n
+
+
+# ---------------------------------------------------------------------------
+# Mutation tests: wrong formulas through the same comparisons
+# ---------------------------------------------------------------------------
+def grad_sum_not_mean(w, b, X, y):  # forgot the 1/N
+    gw, gb = least_squares_grad(w, b, X, y)
+    return gw * X.shape[0], gb * X.shape[0]
+
+
+def grad_without_the_half(w, b, X, y):  # d/dw of r^2 without the 1/2 in the loss: 2 r x
+    gw, gb = least_squares_grad(w, b, X, y)
+    return 2 * gw, 2 * gb
+
+
+def grad_residual_sign_flipped(w, b, X, y):  # r_i = y_i - w^T x_i - b
+    gw, gb = least_squares_grad(w, b, X, y)
+    return -gw, -gb
+
+
+def grad_bias_forgotten(w, b, X, y):  # the bias never updated
+    gw, _ = least_squares_grad(w, b, X, y)
+    return gw, torch.zeros(())
+
+
+@pytest.mark.parametrize("wrong", [grad_sum_not_mean, grad_without_the_half, grad_residual_sign_flipped,
+                                   grad_bias_forgotten], ids=lambda f: f.__name__)
+def test_wrong_gradients_are_caught(wrong):
+    case = (50, 4, 0.05, 8, 2)  # mini-batches; a small rate, so that even the sum does not overflow
+    assert hand_vs_torch_sgd_off(least_squares_grad, *case) <= 1.0
+    assert hand_vs_torch_sgd_off(wrong, *case) > 1e6
+
+
+COV_MUTANTS = {
+    "(N - B)/N instead of (N - B)/(N - 1)": (lambda n, B, s: (n - B) / n * s / B, False),
+    "no finite-population factor": (cov_with_replacement, False),
+    "finite-population factor with replacement": (cov_without_replacement, True),
+    "Sigma / B^2": (lambda n, B, s: s / B**2, True),
+    "Sigma with 1/(N - 1)": (lambda n, B, s: s * n / (n - 1) / B, True),
+}
+
+
+@pytest.mark.parametrize("name", list(COV_MUTANTS))
+def test_wrong_minibatch_covariances_are_caught(name):
+    formula, replacement = COV_MUTANTS[name]
+    right = cov_with_replacement if replacement else cov_without_replacement
+    assert enumerated_cov_off(right, 2, replacement) <= 1.0
+    assert enumerated_cov_off(formula, 2, replacement) > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("theta_t = (1 - eta h)^(t+1) theta_0", lambda t, h, lr, th: (1 - lr * h) ** (t + 1) * th),
+    ("theta_t = (1 - eta)^t h theta_0", lambda t, h, lr, th: (1 - lr) ** t * h * th),
+    ("theta_t = (1 + eta h)^-t theta_0", lambda t, h, lr, th: (1 + lr * h) ** -t * th),
+])
+def test_wrong_closed_forms_are_caught(name, wrong):
+    assert closed_form_off(page_closed_form, 3.0, 0.6) <= 1.0
+    assert closed_form_off(wrong, 3.0, 0.6) > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("(sqrt(kappa) - 1)/(sqrt(kappa) + 1), momentum's rate", lambda k: (math.sqrt(k) - 1) / (math.sqrt(k) + 1)),
+    ("(kappa - 1)/kappa", lambda k: (k - 1) / k),
+    ("1 - 1/kappa^2", lambda k: 1 - 1 / k**2),
+])
+def test_wrong_convergence_rates_are_caught(name, wrong):
+    H = _random_spd(5, 30.0, 1)
+    theta_star = torch.randn(5, generator=torch.Generator().manual_seed(101), dtype=DTYPE)
+    assert attained_rate_off(H, theta_star, optimal_rate) <= 1.0
+    assert attained_rate_off(H, theta_star, wrong) > 1e6

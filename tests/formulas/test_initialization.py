@@ -10,7 +10,8 @@ SE = s2 * sqrt((k - 1) / N). Each check accepts |sample variance - formula| < 6 
 asserts that every plausible wrong formula (LeCun instead of Xavier, fan_in instead of
 fan_out, ...) lies more than 30 SE away, so a wrong formula cannot pass by chance.
 The depth claims (He keeps the second moment, 1/n_in halves it per layer) are checked on
-50-layer ReLU networks.
+50-layer ReLU networks. The mutation tests at the end run the wrong formulas through the same
+comparisons (variance_ses, bound_violation) that accept the page's formulas.
 """
 
 import math
@@ -46,10 +47,6 @@ def he_bound(fan, a=0.0):  # a_U = sqrt(3 Var(w)) = sqrt(6 / ((1 + a^2) n))
     return math.sqrt(3 * he_var(fan, a))
 
 
-def uniform_var(bound):  # Var(U(-a, a)) = a^2 / 3
-    return bound**2 / 3.0
-
-
 GAINS = {  # the gain table on the page
     "linear": 1.0,
     "conv2d": 1.0,
@@ -78,22 +75,43 @@ def filled(shape, init, seed, **kwargs):
     return W
 
 
+def torch_uniform_variance(bound):
+    """Variance of U(-bound, bound) according to torch.distributions, in float64."""
+    return torch.distributions.Uniform(torch.tensor(-bound, dtype=DT), torch.tensor(bound, dtype=DT)).variance.item()
+
+
+def variance_ses(W, formula, kurtosis):
+    """|sample variance - formula| in standard errors of the sample variance under the formula."""
+    se = formula * math.sqrt((kurtosis - 1) / W.numel())
+    return abs(W.var().item() - formula) / se
+
+
 def check_variance(W, expected, kurtosis, wrong):
-    """Sample variance within 6 SE of the formula; every wrong formula more than 30 SE away."""
-    se = expected * math.sqrt((kurtosis - 1) / W.numel())
-    got = W.var().item()
-    assert abs(got - expected) < ACCEPT_SE * se, f"variance {got:.6g}, formula {expected:.6g}, SE {se:.2g}"
+    """Sample variance within 6 SE of the formula; every wrong formula rejected by the same measure, more
+    than 30 SE away from the formula (so it cannot pass by chance)."""
+    got = variance_ses(W, expected, kurtosis)
+    assert got < ACCEPT_SE, f"variance {W.var().item():.6g}, formula {expected:.6g}: {got:.3g} SE"
     assert abs(W.mean().item()) < ACCEPT_SE * math.sqrt(expected / W.numel())  # zero mean
+    se = expected * math.sqrt((kurtosis - 1) / W.numel())
     for name, alt in wrong.items():
+        assert variance_ses(W, alt, kurtosis) > ACCEPT_SE, f"{name} passes the same check"
         assert abs(alt - expected) > REJECT_SE * se, f"test too weak to reject {name}"
 
 
+def bound_violation(W, bound):
+    """How far a sample is from being uniform on (-bound, bound) with both ends reached (N is about a million):
+    0 if it is, otherwise the relative amount by which a value exceeds the bound or an end is missed."""
+    top = W.abs().max().item()
+    outside = max(0.0, top / bound - 1)  # a value beyond the bound
+    short = max(0.0, 1 - 1e-4 - min(W.max().item(), -W.min().item()) / bound)  # an end not reached
+    return max(outside, short)
+
+
 def check_bound(W, bound, wrong_bounds=()):
-    """Uniform on (-a, a): nothing outside, and both ends reached (N is about a million)."""
-    assert W.max().item() <= bound and W.min().item() >= -bound
-    assert W.max().item() > bound * (1 - 1e-4) and W.min().item() < -bound * (1 - 1e-4)
+    """Uniform on (-a, a): nothing outside, and both ends reached; every wrong bound violated by more than 1e-3."""
+    assert bound_violation(W, bound) == 0.0
     for alt in wrong_bounds:  # a smaller wrong bound is exceeded, a larger one never approached
-        assert W.abs().max().item() > alt if alt < bound else W.abs().max().item() < alt * (1 - 1e-3)
+        assert bound_violation(W, alt) > 1e-3, f"bound {alt:.6g} passes the same check"
 
 
 # rectangular shapes so that fan_in != fan_out and the formulas disagree
@@ -105,7 +123,8 @@ IDS = ["linear-300x3000", "linear-2000x500", "conv-256x64x5x5"]
 def test_fans_match_pytorch():
     for shape in SHAPES + [(7, 3, 2, 4, 5)]:
         assert fans(shape) == nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
-    assert fans((64, 32, 3, 3)) == (32 * 9, 64 * 9)  # conv: channels times kernel size
+    # conv: channels times kernel size, the page's example
+    assert nn.init._calculate_fan_in_and_fan_out(torch.empty(64, 32, 3, 3)) == (32 * 9, 64 * 9)
 
 
 # ---------------------------------------------------------------- LeCun
@@ -132,7 +151,8 @@ def test_xavier_uniform_variance_and_bound(shape):
     fi, fo = fans(shape)
     W = filled(shape, nn.init.xavier_uniform_, 3)
     a = xavier_bound(fi, fo)
-    assert uniform_var(a) == pytest.approx(xavier_var(fi, fo), rel=1e-12)  # a^2 / 3 = 2 / (n_in + n_out)
+    # a^2 / 3 = 2 / (n_in + n_out): the page's bound gives Xavier's variance (torch.distributions.Uniform's variance)
+    assert torch_uniform_variance(a) == pytest.approx(xavier_var(fi, fo), rel=1e-12)
     wrong = {"LeCun 1/n_in": lecun_var(fi), "1/n_out": 1 / fo}
     check_variance(W, xavier_var(fi, fo), UNIFORM_KURTOSIS, wrong)
     # wrong bounds: the std used as the bound, and sqrt(3 / (n_in + n_out))
@@ -151,8 +171,11 @@ def test_xavier_with_gain(gain):
 
 
 def test_xavier_equals_lecun_only_for_square_layers():
-    assert xavier_var(512, 512) == lecun_var(512)
-    assert xavier_var(512, 2048) != pytest.approx(lecun_var(512), rel=0.5)
+    """On a square layer nn.init.xavier_normal_ draws with LeCun's 1/n_in; on a rectangular one it does not."""
+    square = filled((512, 512), nn.init.xavier_normal_, 20)
+    check_variance(square, lecun_var(512), NORMAL_KURTOSIS, {"He": he_var(512)})
+    rectangular = filled((2048, 512), nn.init.xavier_normal_, 21)  # n_in = 512, n_out = 2048
+    check_variance(rectangular, xavier_var(512, 2048), NORMAL_KURTOSIS, {"LeCun 1/n_in": lecun_var(512)})
 
 
 # ---------------------------------------------------------------- He / Kaiming
@@ -172,7 +195,8 @@ def test_he_uniform_variance_and_bound(shape, mode):
     fi, fo = fans(shape)
     fan, other = (fi, fo) if mode == "fan_in" else (fo, fi)
     W = filled(shape, nn.init.kaiming_uniform_, 7, mode=mode, nonlinearity="relu")
-    assert he_bound(fan) == pytest.approx(math.sqrt(6 / fan), rel=1e-12)
+    # sqrt(6 / n) is the bound whose uniform distribution has He's variance 2 / n (torch.distributions.Uniform)
+    assert torch_uniform_variance(he_bound(fan)) == pytest.approx(he_var(fan), rel=1e-12)
     wrong = {"LeCun 1/n": 1 / fan, "other fan": he_var(other)}
     check_variance(W, he_var(fan), UNIFORM_KURTOSIS, wrong)
     check_bound(W, he_bound(fan), [math.sqrt(2 / fan), he_bound(other)])
@@ -201,8 +225,9 @@ def test_calculate_gain_table():
     assert nn.init.calculate_gain("leaky_relu") == pytest.approx(leaky_gain(0.01), rel=1e-15)  # default slope
     for a in [0.0, 0.2, 1.0, math.sqrt(5)]:
         assert nn.init.calculate_gain("leaky_relu", a) == pytest.approx(leaky_gain(a), rel=1e-15)
-    assert leaky_gain(0.0) == GAINS["relu"]
-    assert leaky_gain(math.sqrt(5)) == pytest.approx(math.sqrt(1 / 3), rel=1e-15)
+    # slope 0 is ReLU's sqrt(2); slope sqrt(5) (nn.Linear's default init) gives sqrt(1/3)
+    assert nn.init.calculate_gain("leaky_relu", 0.0) == pytest.approx(nn.init.calculate_gain("relu"), rel=1e-15)
+    assert nn.init.calculate_gain("leaky_relu", math.sqrt(5)) == pytest.approx(math.sqrt(1 / 3), rel=1e-15)
 
 
 # ---------------------------------------------------------------- defaults of nn.Linear and nn.Conv2d
@@ -219,8 +244,10 @@ def test_default_layer_init(make, fan_in):
     check_bound(W, bound, [math.sqrt(6 / fan_in), math.sqrt(3 / fan_in)])
     wrong = {"LeCun": lecun_var(fan_in), "He": he_var(fan_in)}
     check_variance(W, 1 / (3 * fan_in), UNIFORM_KURTOSIS, wrong)  # Var = 1 / (3 n_in)
-    # the same numbers come out of kaiming_uniform_ with a = sqrt(5)
-    assert he_bound(fan_in, a=math.sqrt(5)) == pytest.approx(bound, rel=1e-12)
+    # the same numbers come out of kaiming_uniform_ with a = sqrt(5), and the page's He bound for a = sqrt(5)
+    same = filled(tuple(W.shape), nn.init.kaiming_uniform_, 22, a=math.sqrt(5))
+    check_bound(same, bound, [math.sqrt(6 / fan_in)])
+    check_bound(same, he_bound(fan_in, a=math.sqrt(5)))
     # bias: same interval, and (256 or 300 draws) its ends are nearly reached
     assert b.abs().max().item() <= bound and b.abs().max().item() > 0.9 * bound
 
@@ -349,3 +376,53 @@ def test_equal_weights_stay_equal_and_zero_weights_stay_zero():
     net = train(nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1)))  # random init
     W1 = net[0].weight
     assert (W1 - W1[:1]).abs().max() > 0.1
+
+
+# ---------------------------------------------------------------- mutation tests
+# (name, torch.nn.init call, its kurtosis, the page's formula, a wrong formula): each wrong formula must be
+# rejected by the same variance_ses measure that accepts the page's formula
+SHAPE = (300, 3000)  # n_out = 300, n_in = 3000
+FI, FO = fans(SHAPE)
+VARIANCE_MUTANTS = [
+    ("Xavier with 1/(n_in + n_out)", nn.init.xavier_normal_, {}, NORMAL_KURTOSIS, xavier_var(FI, FO), 1 / (FI + FO)),
+    ("Xavier with 2/n_in", nn.init.xavier_normal_, {}, NORMAL_KURTOSIS, xavier_var(FI, FO), 2 / FI),
+    ("Xavier uniform variance a^2/2", nn.init.xavier_uniform_, {}, UNIFORM_KURTOSIS, xavier_var(FI, FO),
+     xavier_bound(FI, FO) ** 2 / 2),
+    ("He with 1/n", nn.init.kaiming_normal_, dict(nonlinearity="relu"), NORMAL_KURTOSIS, he_var(FI), 1 / FI),
+    ("He with fan_out", nn.init.kaiming_normal_, dict(nonlinearity="relu"), NORMAL_KURTOSIS, he_var(FI), he_var(FO)),
+    ("He leaky with 2/((1 + a) n)", nn.init.kaiming_normal_, dict(a=0.5, nonlinearity="leaky_relu"), NORMAL_KURTOSIS,
+     he_var(FI, 0.5), 2 / ((1 + 0.5) * FI)),
+    ("tanh gain 5/3 not squared", nn.init.xavier_normal_, dict(gain=5 / 3), NORMAL_KURTOSIS,
+     xavier_var(FI, FO, 5 / 3), 5 / 3 * xavier_var(FI, FO)),
+]
+
+
+@pytest.mark.parametrize("name,init,kwargs,kurtosis,right,wrong", VARIANCE_MUTANTS, ids=[m[0] for m in VARIANCE_MUTANTS])
+def test_wrong_variance_formulas_are_caught(name, init, kwargs, kurtosis, right, wrong):
+    W = filled(SHAPE, init, 30, **kwargs)
+    assert variance_ses(W, right, kurtosis) < ACCEPT_SE
+    assert variance_ses(W, wrong, kurtosis) > REJECT_SE - ACCEPT_SE  # far outside, not a near miss
+
+
+@pytest.mark.parametrize("name,init,kwargs,right,wrong", [
+    ("Xavier bound sqrt(3/(n_in + n_out))", nn.init.xavier_uniform_, {}, xavier_bound(FI, FO), math.sqrt(3 / (FI + FO))),
+    ("He bound sqrt(2/n) (the std)", nn.init.kaiming_uniform_, dict(nonlinearity="relu"), he_bound(FI), math.sqrt(2 / FI)),
+    ("He bound sqrt(6/n_out)", nn.init.kaiming_uniform_, dict(nonlinearity="relu"), he_bound(FI), he_bound(FO)),
+    ("nn.Linear's bound sqrt(1/(3 n_in))", nn.init.kaiming_uniform_, dict(a=math.sqrt(5)), 1 / math.sqrt(FI),
+     math.sqrt(1 / (3 * FI))),
+])
+def test_wrong_uniform_bounds_are_caught(name, init, kwargs, right, wrong):
+    W = filled(SHAPE, init, 31, **kwargs)
+    assert bound_violation(W, right) == 0.0
+    assert bound_violation(W, wrong) > 1e-3
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("sqrt(2 / (1 - a^2))", lambda a: math.sqrt(2 / (1 - a**2))),
+    ("sqrt(2) / (1 + a)", lambda a: math.sqrt(2) / (1 + a)),
+    ("2 / (1 + a^2)", lambda a: 2 / (1 + a**2)),
+])
+def test_wrong_leaky_gains_are_caught(name, wrong):
+    for a in (0.2, 0.5):  # (at a = 0 every one of these is sqrt(2) or 2)
+        assert nn.init.calculate_gain("leaky_relu", a) == pytest.approx(leaky_gain(a), rel=1e-15)
+        assert nn.init.calculate_gain("leaky_relu", a) != pytest.approx(wrong(a), rel=1e-3), name

@@ -7,20 +7,35 @@ PyTorch schedulers update the rate recursively (eta_t from eta_{t-1}), so agreem
 closed form over many steps is a real check. ReduceLROnPlateau is re-implemented from the
 rules stated on the page and run on scripted metric sequences. The SGD noise-floor formulas
 are checked by Monte Carlo (torch.optim.SGD) and by the exact stationary covariance.
+
+The recording loop and the schedules the page shows (lr_curve and schedules in
+snippets/learning_rate_schedules.py) are loaded from the snippet: every single-group sequence
+below is recorded with the snippet's lr_curve, and every schedule of the page's figure is checked
+against its closed form. The mutation tests at the end run off-by-one and other slips through the
+same comparison (schedule_off).
 """
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.optim import lr_scheduler
 
+from snippet_code import snippet_function
+
 DTYPE = torch.float64
 REL = 1e-12  # the recursions accumulate only round-off
 
+SNIPPET = snippet_function("learning_rate_schedules", "lr_curve", "schedules", "T", "d_model", "warmup")
+
 
 def lr_sequence(make_scheduler, steps, lrs=(0.1,), optimizer=torch.optim.SGD, **opt_kwargs):
-    """Per-group learning rates eta_t^(g), t = 0 .. steps-1, as the optimizer sees them."""
+    """Per-group learning rates eta_t^(g), t = 0 .. steps-1, as the optimizer sees them (and the momentum or
+    beta_1 of each group). One group: the snippet's lr_curve records it; several: the same loop, per group."""
+    if len(lrs) == 1:
+        seq, moms = SNIPPET["lr_curve"](make_scheduler, steps, lr=lrs[0], optimizer=optimizer, **opt_kwargs)
+        return torch.from_numpy(np.asarray(seq, dtype=np.float64))[:, None], [[m] for m in moms.tolist()]
     groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
     opt = optimizer(groups, **opt_kwargs)
     sched = make_scheduler(opt)
@@ -33,9 +48,18 @@ def lr_sequence(make_scheduler, steps, lrs=(0.1,), optimizer=torch.optim.SGD, **
     return torch.tensor(seq, dtype=DTYPE), moms
 
 
+def schedule_off(actual, expected, rel=REL, abs_=1e-15):
+    """How many tolerances the recorded rates are off the closed form (<= 1 passes); NaN or a length mismatch is inf."""
+    expected = torch.as_tensor(expected, dtype=DTYPE)
+    if expected.numel() != actual.numel():
+        return math.inf
+    off = (actual - expected.reshape(actual.shape)).abs() / (abs_ + rel * expected.reshape(actual.shape).abs())
+    return off.nan_to_num(nan=math.inf).max().item()
+
+
 def assert_schedule(actual, expected, rel=REL, abs_=1e-15):
-    expected = torch.as_tensor(expected, dtype=DTYPE).reshape(actual.shape)
-    torch.testing.assert_close(actual, expected, rtol=rel, atol=abs_)
+    off = schedule_off(actual, expected, rel, abs_)
+    assert off <= 1.0, f"{off:.3g} tolerances off"
 
 
 # ---------------------------------------------------------------------------
@@ -127,13 +151,18 @@ def test_cosine_warm_restarts(t0, t_mult):
     eta0, eta_min, steps = 0.2, 0.01, 120
     seq, _ = lr_sequence(
         lambda o: lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=t0, T_mult=t_mult, eta_min=eta_min), steps, (eta0,))
+    assert_schedule(seq, warm_restarts(t0, t_mult, eta0, eta_min, steps))
+
+
+def warm_restarts(t0, t_mult, eta0, eta_min, steps):
+    """eta_min + (eta_0 - eta_min)(1 + cos(pi T_cur / T_i)) / 2, T_cur = steps since the last restart, T_i = T_0 T_mult^i."""
     closed, t_cur, t_i = [], 0, t0
-    for _ in range(steps):  # T_cur = steps since the last restart, T_i = T_0 T_mult^i
+    for _ in range(steps):
         closed.append(eta_min + 0.5 * (eta0 - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)))
         t_cur += 1
         if t_cur == t_i:
             t_cur, t_i = 0, t_i * t_mult
-    assert_schedule(seq, closed)
+    return closed
 
 
 # ---------------------------------------------------------------------------
@@ -278,8 +307,9 @@ def test_warmup_then_cosine(w, t_c, f, eta_min):
 # ReduceLROnPlateau, re-implemented from the rules on the page
 # ---------------------------------------------------------------------------
 def plateau_reference(metrics, eta0, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                      threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
-    """Rates after each step(metric): improvement is judged against the best value so far."""
+                      threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8, slip=""):
+    """Rates after each step(metric): improvement is judged against the best value so far.
+    (`slip` switches on one of the wrong rules of the mutation test.)"""
     best = math.inf if mode == "min" else -math.inf
     bad, cool, eta, out = 0, 0, eta0, []
     for m in metrics:
@@ -291,10 +321,14 @@ def plateau_reference(metrics, eta0, mode="min", factor=0.1, patience=10, thresh
             best, bad = m, 0
         else:
             bad += 1
-        if cool > 0:  # during cooldown bad evaluations are not counted
+        if slip == "previous":
+            best = m
+        if cool > 0 and slip != "cooldown":  # during cooldown bad evaluations are not counted
             cool -= 1
             bad = 0
-        if bad > patience:  # the (patience + 1)-th bad evaluation in a row
+        elif cool > 0:
+            cool -= 1
+        if bad > patience - (slip == "early"):  # the (patience + 1)-th bad evaluation in a row
             new = max(eta * factor, min_lr)
             if eta - new > eps:
                 eta = new
@@ -366,9 +400,9 @@ def discriminative_lrs(eta_top, n_layers, decay=2.6):
 
 def test_per_group_rates_follow_each_groups_base_rate():
     lrs = discriminative_lrs(1e-3, 4)
-    assert lrs[-1] == 1e-3 and lrs[-2] == pytest.approx(1e-3 / 2.6)
     steps, t_max = 70, 60
     seq, _ = lr_sequence(lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=t_max), steps, lrs)
+    assert seq[0, -1].item() == 1e-3  # the top layer gets eta_top
     closed = [[lr * 0.5 * (1 + math.cos(math.pi * t / t_max)) for lr in lrs] for t in range(steps)]
     assert_schedule(seq, closed, rel=1e-10, abs_=1e-18)
     # the ratio between neighbouring layers stays 2.6 at every step where eta > 0
@@ -448,15 +482,41 @@ def test_stationary_noise_floor_1d(h, eta, batch, one_thread):
     assert measured == pytest.approx(exact, rel=0.05)
 
 
+def stationary_excess(H, C, eta, batch):
+    """E[L - L*] = tr(H V) / 2 of SGD on a quadratic with Hessian H and gradient-noise covariance C / B, where V
+    solves V = (I - eta H) V (I - eta H) + eta^2 C / B (by torch.linalg.solve on the vectorised equation)."""
+    d = H.shape[0]
+    M = torch.eye(d, dtype=DTYPE) - eta * H
+    K = torch.kron(M, M)  # vec(M V M) = (M kron M) vec(V) for symmetric M
+    V = torch.linalg.solve(torch.eye(d * d, dtype=DTYPE) - K, (eta**2 * C / batch).reshape(-1)).reshape(d, d)
+    torch.testing.assert_close(V, M @ V @ M + eta**2 * C / batch, rtol=1e-9, atol=1e-15)  # it solves the equation
+    return 0.5 * torch.trace(H @ V).item()
+
+
+def page_floor_1d(h, sigma2, eta, batch):  # eta sigma^2 / (2 B (2 - eta h))
+    return eta * sigma2 / (2 * batch * (2 - eta * h))
+
+
+def floor_off(formula, h, sigma2, eta, batch):
+    """formula(h, sigma2, eta, B) against the exact stationary excess loss in 1-D, in units of rel. 1e-12."""
+    exact = stationary_excess(torch.tensor([[h]], dtype=DTYPE), torch.tensor([[sigma2]], dtype=DTYPE), eta, batch)
+    return abs(formula(h, sigma2, eta, batch) - exact) / (1e-12 * exact)
+
+
+@pytest.mark.parametrize("h,sigma2,eta,batch", [(1.0, 2.0, 0.2, 8), (2.0, 0.5, 0.05, 1), (0.5, 3.0, 1.0, 4)])
+def test_exact_1d_floor(h, sigma2, eta, batch):
+    assert floor_off(page_floor_1d, h, sigma2, eta, batch) <= 1.0
+
+
 def test_noise_floor_depends_on_eta_over_b_to_first_order():
-    """Exact 1-D floor: (eta/k, B) and (eta, kB) agree up to the (2 - eta h) factor."""
+    """Exact 1-D floors (stationary covariance, not the closed form): (eta/k, B) and (eta, kB) agree up to the
+    (2 - eta h) factor, and both are eta sigma^2 / (4 k B) to first order."""
     h, sigma2, eta, batch, k = 1.0, 2.0, 0.2, 8, 5
-
-    def floor(e, b):
-        return e * sigma2 / (2 * b * (2 - e * h))
-
-    assert floor(eta / k, batch) == pytest.approx(floor(eta, k * batch), rel=eta * h)
-    assert floor(eta / k, batch) == pytest.approx(eta * sigma2 / (4 * k * batch), rel=eta * h)
+    H, C = torch.tensor([[h]], dtype=DTYPE), torch.tensor([[sigma2]], dtype=DTYPE)
+    small_eta, big_batch = stationary_excess(H, C, eta / k, batch), stationary_excess(H, C, eta, k * batch)
+    assert small_eta == pytest.approx(big_batch, rel=eta * h)
+    assert small_eta == pytest.approx(eta * sigma2 / (4 * k * batch), rel=eta * h)
+    assert big_batch == pytest.approx(eta * sigma2 / (4 * k * batch), rel=eta * h)
 
 
 @pytest.mark.parametrize("eta,seed", [(1e-3, 0), (0.01, 1), (0.1, 2), (0.3, 3)])
@@ -470,13 +530,98 @@ def test_first_order_floor_in_d_dimensions(eta, seed):
     H = A @ A.T / d + 0.2 * torch.eye(d, dtype=DTYPE)
     Bm = torch.randn(d, d, generator=gen, dtype=DTYPE)
     C = Bm @ Bm.T / d
-    M = torch.eye(d, dtype=DTYPE) - eta * H
-    # vec(M V M) = (M kron M) vec(V) for symmetric M
-    K = torch.kron(M, M)
-    V = torch.linalg.solve(torch.eye(d * d, dtype=DTYPE) - K, (eta**2 * C / batch).reshape(-1)).reshape(d, d)
-    torch.testing.assert_close(V, M @ V @ M + eta**2 * C / batch, rtol=1e-9, atol=1e-15)
-    excess = 0.5 * torch.trace(H @ V).item()
+    excess = stationary_excess(H, C, eta, batch)
     first_order = eta * torch.trace(C).item() / (4 * batch)
     lam_max = torch.linalg.eigvalsh(H)[-1].item()
     assert eta * lam_max < 2
     assert first_order * (1 - 1e-12) <= excess <= first_order / (1 - eta * lam_max / 2) * (1 + 1e-12)
+
+
+# ---------------------------------------------------------------------------
+# The schedules of the page's figure (the snippet), against their closed forms
+# ---------------------------------------------------------------------------
+def snippet_closed_forms():
+    """The page's closed form for every schedule in the snippet's `schedules` (eta_0 = 1, T steps)."""
+    T, d, w = SNIPPET["T"], SNIPPET["d_model"], SNIPPET["warmup"]
+    cos = lambda x: 0.5 * (1 + math.cos(math.pi * x))  # noqa: E731
+    return {
+        "power": lambda t: (1 + t / 10) ** -1.0,
+        "power_c05": lambda t: (1 + t / 10) ** -0.5,
+        "exponential": lambda t: 0.1 ** (t / 50),
+        "step": lambda t: 0.5 ** (t // 30),
+        "multistep": lambda t: 0.1 ** sum(m <= t for m in (50, 75)),
+        "onecycle_cos": lambda t: one_cycle(t, T, 0.3, "cos", 1.0, 0.85, 0.95)[0],
+        "onecycle_linear3": lambda t: one_cycle(t, T, 0.45, "linear", 1.0, 0.85, 0.95, three_phase=True)[0],
+        "cosine": lambda t: cos(t / (T - 1)),
+        "cosine_min": lambda t: 0.2 + 0.8 * cos(t / (T - 1)),
+        "restarts": lambda t: warm_restarts(10, 2, 1.0, 0.0, t + 1)[t],
+        "linear": lambda t: 1 - min(t, T - 1) / (T - 1),
+        "poly2": lambda t: (1 - min(t, T - 1) / (T - 1)) ** 2,
+        "noam": lambda t: (d * w) ** -0.5 * min((t + 1) / w, math.sqrt(w / (t + 1))),
+        "warmup_cosine": lambda t: 0.01 + 0.99 * t / w if t < w else cos((t - w) / (T - 1 - w)),
+    }
+
+
+@pytest.mark.parametrize("name", list(snippet_closed_forms()))
+def test_snippet_schedules_follow_their_closed_forms(name):
+    assert set(snippet_closed_forms()) == set(SNIPPET["schedules"])  # every schedule of the figure is covered
+    T = SNIPPET["T"]
+    seq, _ = lr_sequence(SNIPPET["schedules"][name], T, (1.0,), momentum=0.9)  # as the snippet records them
+    assert_schedule(seq, [snippet_closed_forms()[name](t) for t in range(T)], rel=1e-10, abs_=1e-15)
+
+
+def test_snippet_one_cycle_momentum():
+    T = SNIPPET["T"]
+    _, moms = lr_sequence(SNIPPET["schedules"]["onecycle_cos"], T, (1.0,), momentum=0.9)
+    assert_schedule(torch.tensor(moms, dtype=DTYPE), [one_cycle(t, T, 0.3, "cos", 1.0, 0.85, 0.95)[1] for t in range(T)])
+
+
+# ---------------------------------------------------------------------------
+# Mutation tests: slips in the closed forms, through the same comparison (schedule_off)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("schedule,wrong", [
+    ("power", lambda t: (1 + (t + 1) / 10) ** -1.0),  # t counted from 1
+    ("power", lambda t: (1 + t) ** -1.0 / 10),  # s in the wrong place
+    ("exponential", lambda t: 0.1 ** ((t + 1) / 50)),  # off by one step
+    ("step", lambda t: 0.5 ** math.ceil(t / 30)),  # ceil instead of floor
+    ("multistep", lambda t: 0.1 ** sum(m < t for m in (50, 75))),  # drop one step late
+    ("onecycle_cos", lambda t: one_cycle(t + 1, SNIPPET["T"] + 1, 0.3, "cos", 1.0, 0.85, 0.95)[0]),  # peak at p T
+    ("onecycle_cos", lambda t: one_cycle(t, SNIPPET["T"], 0.3, "linear", 1.0, 0.85, 0.95)[0]),  # linear annealing
+    ("cosine", lambda t: 0.5 * (1 + math.cos(math.pi * t / SNIPPET["T"]))),  # T_max = T, not T - 1
+    ("cosine", lambda t: math.cos(math.pi * t / (2 * (SNIPPET["T"] - 1)))),  # a quarter period, no (1 + cos)/2
+    ("cosine_min", lambda t: 0.2 + 0.5 * (1 + math.cos(math.pi * t / (SNIPPET["T"] - 1)))),  # eta_0 - eta_min forgotten
+    ("restarts", lambda t: warm_restarts(10, 1, 1.0, 0.0, t + 1)[t]),  # T_mult ignored
+    ("poly2", lambda t: 1 - (min(t, SNIPPET["T"] - 1) / (SNIPPET["T"] - 1)) ** 2),  # power on the wrong term
+    ("noam", lambda t: (SNIPPET["d_model"] * SNIPPET["warmup"]) ** -0.5
+     * min(t / SNIPPET["warmup"], math.sqrt(SNIPPET["warmup"] / max(t, 1)))),  # step_num = t, not t + 1
+    ("warmup_cosine", lambda t: 0.01 + 0.99 * t / 10 if t < 10 else 0.5 * (1 + math.cos(math.pi * t / 99))),  # cosine not shifted
+])
+def test_wrong_closed_forms_are_caught(schedule, wrong):
+    T = SNIPPET["T"]
+    seq, _ = lr_sequence(SNIPPET["schedules"][schedule], T, (1.0,), momentum=0.9)
+    assert schedule_off(seq, [snippet_closed_forms()[schedule](t) for t in range(T)], rel=1e-10) <= 1.0
+    assert schedule_off(seq, [wrong(t) for t in range(T)], rel=1e-10) > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("first order only, eta sigma^2 / (4 B)", lambda h, s2, e, b: e * s2 / (4 * b)),
+    ("no 1/2", lambda h, s2, e, b: e * s2 / (b * (2 - e * h))),
+    ("(2 + eta h)", lambda h, s2, e, b: e * s2 / (2 * b * (2 + e * h))),
+    ("B^2", lambda h, s2, e, b: e * s2 / (2 * b**2 * (2 - e * h))),
+])
+def test_wrong_noise_floors_are_caught(name, wrong):
+    assert floor_off(page_floor_1d, 1.0, 2.0, 0.2, 8) <= 1.0
+    assert floor_off(wrong, 1.0, 2.0, 0.2, 8) > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("improvement against the previous value, not the best", "previous"),
+    ("cut on the patience-th bad evaluation, not the (patience + 1)-th", "early"),
+    ("cooldown still counts bad evaluations", "cooldown"),
+])
+def test_wrong_plateau_rules_are_caught(name, wrong):
+    metrics = scripted_loss(150, 2)
+    kwargs = dict(factor=0.3, patience=3, threshold=1e-3, cooldown=2)
+    torch_rates = plateau_torch(metrics, 0.1, **kwargs)
+    assert plateau_reference(metrics, 0.1, **kwargs) == pytest.approx(torch_rates, rel=1e-15)
+    assert plateau_reference(metrics, 0.1, **kwargs, slip=wrong) != pytest.approx(torch_rates, rel=1e-15)

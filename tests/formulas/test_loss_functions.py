@@ -1,7 +1,9 @@
 """Formula tests for docs/*/neural-networks/loss-functions.md.
 
 The losses and their gradients are written from scratch, exactly as printed on the page,
-and compared with PyTorch's loss functions (forward) and with autograd (gradients).
+and compared with PyTorch's loss functions (forward) and with autograd (gradients). Every
+comparison goes through assert_matches; the mutation test at the end runs wrong formulas
+through the same tolerances_off and tolerance.
 """
 
 import math
@@ -18,6 +20,21 @@ TOL = dict(rtol=1e-10, atol=1e-12)
 
 def gen(seed):
     return torch.Generator().manual_seed(seed)
+
+
+def tolerances_off(actual, expected):
+    """How many tolerances (TOL) the worst entry is off: <= 1 is what assert_close(**TOL) accepts.
+    A shape mismatch, or a NaN / inf where the reference has a number, counts as infinitely far."""
+    actual, expected = torch.as_tensor(actual), torch.as_tensor(expected)
+    if actual.shape != expected.shape:
+        return math.inf
+    off = (actual - expected).abs() / (TOL["atol"] + TOL["rtol"] * expected.abs())
+    return off.nan_to_num(nan=math.inf, posinf=math.inf).max().item()
+
+
+def assert_matches(actual, expected):
+    off = tolerances_off(actual, expected)
+    assert off <= 1.0, f"{off:.3g} tolerances off"
 
 
 # ---------------------------------------------------------------- page formulas
@@ -74,12 +91,12 @@ def grad_of(loss_fn, z, *args):
 def test_mse_matches_torch_and_reductions(shape):
     g = gen(1)
     pred, target = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
-    torch.testing.assert_close(mse(pred, target), F.mse_loss(pred, target), **TOL)
+    assert_matches(mse(pred, target), F.mse_loss(pred, target))
     per_element = F.mse_loss(pred, target, reduction="none")
-    torch.testing.assert_close(per_element, (pred - target) ** 2, **TOL)
-    torch.testing.assert_close(F.mse_loss(pred, target, reduction="sum"), mse(pred, target) * pred.numel(), **TOL)
+    assert_matches(per_element, (pred - target) ** 2)
+    assert_matches(F.mse_loss(pred, target, reduction="sum"), mse(pred, target) * pred.numel())
     # gradient of the mean: 2 (yhat - y) / n
-    torch.testing.assert_close(grad_of(F.mse_loss, pred, target), 2 * (pred - target) / pred.numel(), **TOL)
+    assert_matches(grad_of(F.mse_loss, pred, target), 2 * (pred - target) / pred.numel())
 
 
 def test_sum_reduction_scales_the_gradient_by_n():
@@ -88,7 +105,7 @@ def test_sum_reduction_scales_the_gradient_by_n():
     w = torch.randn(3, generator=g, requires_grad=True)
     (g_mean,) = torch.autograd.grad(F.mse_loss(x @ w, y), w)
     (g_sum,) = torch.autograd.grad(F.mse_loss(x @ w, y, reduction="sum"), w)
-    torch.testing.assert_close(g_sum, 32 * g_mean, **TOL)
+    assert_matches(g_sum, 32 * g_mean)
 
 
 @pytest.mark.parametrize("sigma", [0.3, 1.0, 2.5])
@@ -99,7 +116,7 @@ def test_gaussian_nll_is_scaled_mse_plus_constant(sigma):
     nll = F.gaussian_nll_loss(pred, target, var, full=True)
     # -log N(y | yhat, sigma^2) = (y - yhat)^2 / (2 sigma^2) + log(2 pi sigma^2) / 2
     page = mse(pred, target) / (2 * sigma**2) + 0.5 * math.log(2 * math.pi * sigma**2)
-    torch.testing.assert_close(nll, page, **TOL)
+    assert_matches(nll, page)
 
 
 def test_conditional_mean_and_median():
@@ -124,9 +141,9 @@ def test_cross_entropy_matches_torch(n, c, scale):
     y = torch.randint(0, c, (n,), generator=g)
     ours = cross_entropy(z, y)
     assert torch.isfinite(ours)
-    torch.testing.assert_close(ours, F.cross_entropy(z, y), **TOL)
-    torch.testing.assert_close(softmax(z, 1), torch.softmax(z, 1), **TOL)
-    torch.testing.assert_close(logsumexp(z, 1), torch.logsumexp(z, 1), **TOL)
+    assert_matches(ours, F.cross_entropy(z, y))
+    assert_matches(softmax(z, 1), torch.softmax(z, 1))
+    assert_matches(logsumexp(z, 1), torch.logsumexp(z, 1))
 
 
 def test_cross_entropy_with_extra_dimensions():
@@ -135,7 +152,7 @@ def test_cross_entropy_with_extra_dimensions():
     z = torch.randn(2, 5, 3, 4, generator=g) * 5
     y = torch.randint(0, 5, (2, 3, 4), generator=g)
     flat_z = z.permute(0, 2, 3, 1).reshape(-1, 5)
-    torch.testing.assert_close(cross_entropy(flat_z, y.reshape(-1)), F.cross_entropy(z, y), **TOL)
+    assert_matches(cross_entropy(flat_z, y.reshape(-1)), F.cross_entropy(z, y))
 
 
 def test_naive_softmax_overflows_but_stable_form_does_not():
@@ -154,8 +171,8 @@ def test_cross_entropy_gradient_is_p_minus_y(n, c, scale):
     y = torch.randint(0, c, (n,), generator=g)
     onehot = F.one_hot(y, c).to(z.dtype)
     # mean over the batch, so each row is (p - y) / N
-    torch.testing.assert_close(grad_of(F.cross_entropy, z, y), (softmax(z, 1) - onehot) / n, **TOL)
-    torch.testing.assert_close(grad_of(cross_entropy, z, y), (softmax(z, 1) - onehot) / n, **TOL)
+    assert_matches(grad_of(F.cross_entropy, z, y), (softmax(z, 1) - onehot) / n)
+    assert_matches(grad_of(cross_entropy, z, y), (softmax(z, 1) - onehot) / n)
 
 
 def test_softmax_jacobian_and_shift_invariance():
@@ -163,25 +180,25 @@ def test_softmax_jacobian_and_shift_invariance():
     z = torch.randn(6, generator=g)
     p = softmax(z, 0)
     J = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), z)
-    torch.testing.assert_close(J, torch.diag(p) - torch.outer(p, p), **TOL)  # p_i (delta_ij - p_j)
-    torch.testing.assert_close(softmax(z + 123.4, 0), p, **TOL)
+    assert_matches(J, torch.diag(p) - torch.outer(p, p))  # p_i (delta_ij - p_j)
+    assert_matches(softmax(z + 123.4, 0), torch.softmax(z, 0))
     # two classes: softmax([z, 0])_0 = sigma(z)
-    torch.testing.assert_close(softmax(torch.stack([z, torch.zeros_like(z)]), 0)[0], torch.sigmoid(z), **TOL)
+    assert_matches(softmax(torch.stack([z, torch.zeros_like(z)]), 0)[0], torch.sigmoid(z))
 
 
 def test_soft_targets_cross_entropy_and_kl():
     g = gen(9)
     z = torch.randn(10, 4, generator=g) * 3
     q = torch.softmax(torch.randn(10, 4, generator=g), 1)  # a target distribution per example
-    torch.testing.assert_close(cross_entropy_soft(z, q), F.cross_entropy(z, q), **TOL)
+    assert_matches(cross_entropy_soft(z, q), F.cross_entropy(z, q))
     # H(q, p) = H(q) + KL(q || p)
     entropy = -(q * q.log()).sum(1).mean()
     kl = F.kl_div(torch.log_softmax(z, 1), q, reduction="batchmean")
-    torch.testing.assert_close(cross_entropy_soft(z, q), entropy + kl, **TOL)
+    assert_matches(cross_entropy_soft(z, q), entropy + kl)
     assert kl > 0
     # one-hot targets: H(q) = 0 and the soft formula is the class-index formula
     y = torch.randint(0, 4, (10,), generator=g)
-    torch.testing.assert_close(cross_entropy_soft(z, F.one_hot(y, 4).double()), F.cross_entropy(z, y), **TOL)
+    assert_matches(cross_entropy_soft(z, F.one_hot(y, 4).double()), F.cross_entropy(z, y))
 
 
 def test_double_softmax_is_a_different_loss():
@@ -197,7 +214,7 @@ def test_double_softmax_is_a_different_loss():
     perfect = torch.eye(5) * 1e4  # confident and right
     assert F.cross_entropy(perfect, torch.arange(5)) < 1e-9
     assert F.cross_entropy(torch.softmax(perfect, 1), torch.arange(5)) == pytest.approx(top - 1)
-    torch.testing.assert_close(F.nll_loss(torch.log_softmax(z, 1), y), right, **TOL)
+    assert_matches(F.nll_loss(torch.log_softmax(z, 1), y), right)
 
 
 # ---------------------------------------------------------------- binary cross-entropy
@@ -209,23 +226,21 @@ def test_bce_with_logits_matches_torch(scale, n):
     y = torch.randint(0, 2, (n,), generator=g).double()
     ours = bce_logits(z, y)
     assert torch.isfinite(ours)
-    torch.testing.assert_close(ours, F.binary_cross_entropy_with_logits(z, y), **TOL)
+    assert_matches(ours, F.binary_cross_entropy_with_logits(z, y))
     # soft labels in [0, 1] too
     y_soft = torch.rand(n, generator=g)
-    torch.testing.assert_close(bce_logits(z, y_soft), F.binary_cross_entropy_with_logits(z, y_soft), **TOL)
+    assert_matches(bce_logits(z, y_soft), F.binary_cross_entropy_with_logits(z, y_soft))
 
 
 def test_bce_forms_agree_for_moderate_logits():
     g = gen(12)
     z = torch.randn(100, generator=g) * 3
     y = torch.randint(0, 2, (100,), generator=g).double()
-    torch.testing.assert_close(bce_naive(z, y), bce_logits(z, y), **TOL)
-    torch.testing.assert_close(bce_naive(z, y), F.binary_cross_entropy(torch.sigmoid(z), y), **TOL)
+    assert_matches(bce_naive(z, y), F.binary_cross_entropy_with_logits(z, y))
+    assert_matches(bce_naive(z, y), F.binary_cross_entropy(torch.sigmoid(z), y))
     # y softplus(-z) + (1 - y) softplus(z) = softplus(z) - y z
-    torch.testing.assert_close(
-        (y * softplus(-z) + (1 - y) * softplus(z)).mean(), (softplus(z) - y * z).mean(), **TOL
-    )
-    torch.testing.assert_close(softplus(z), F.softplus(z), **TOL)
+    assert_matches((y * softplus(-z) + (1 - y) * softplus(z)).mean(), F.binary_cross_entropy_with_logits(z, y))
+    assert_matches(softplus(z), F.softplus(z))
 
 
 def test_bce_on_probabilities_breaks_for_extreme_logits():
@@ -246,8 +261,8 @@ def test_bce_gradient_is_sigma_minus_y(scale):
     z = torch.randn(n, generator=g) * scale
     y = torch.randint(0, 2, (n,), generator=g).double()
     expected = (sigmoid(z) - y) / n
-    torch.testing.assert_close(grad_of(F.binary_cross_entropy_with_logits, z, y), expected, **TOL)
-    torch.testing.assert_close(grad_of(bce_logits, z, y), expected, **TOL)
+    assert_matches(grad_of(F.binary_cross_entropy_with_logits, z, y), expected)
+    assert_matches(grad_of(bce_logits, z, y), expected)
 
 
 def test_margin_form_of_the_logistic_loss():
@@ -256,10 +271,10 @@ def test_margin_form_of_the_logistic_loss():
     y = torch.randint(0, 2, (40,), generator=g).double()
     t = 2 * y - 1  # labels in {-1, +1}
     logistic = softplus(-t * z).mean()  # log(1 + e^{-t z})
-    torch.testing.assert_close(logistic, bce_logits(z, y), **TOL)
-    torch.testing.assert_close(logistic, F.soft_margin_loss(z, t), **TOL)
+    assert_matches(logistic, F.binary_cross_entropy_with_logits(z, y))
+    assert_matches(logistic, F.soft_margin_loss(z, t))
     # the squared error on +-1 targets is a function of the margin too: (t - z)^2 = (1 - t z)^2
-    torch.testing.assert_close((t - z) ** 2, (1 - t * z) ** 2, **TOL)
+    assert_matches((1 - t * z) ** 2, F.mse_loss(z, t, reduction="none"))
     # hinge, logistic and exponential upper-bound the 0-1 loss (logistic after dividing by log 2)
     m = t * z
     zero_one = (m <= 0).double()
@@ -276,7 +291,7 @@ def test_mse_through_sigmoid_gradient():
     p = sigmoid(z)
     # l = (p - y)^2 / 2 per example: dl/dz = (p - y) p (1 - p)
     autograd = grad_of(lambda t, y: 0.5 * F.mse_loss(torch.sigmoid(t), y, reduction="sum"), z, y)
-    torch.testing.assert_close(autograd, (p - y) * p * (1 - p), **TOL)
+    assert_matches(autograd, (p - y) * p * (1 - p))
     # |MSE gradient| <= |CE gradient| / 4 everywhere
     assert torch.all(autograd.abs() <= (p - y).abs() / 4 + 1e-15)
 
@@ -300,25 +315,108 @@ def test_mse_through_softmax_gradient():
     r = p - y
     expected = p * (r - (p * r).sum(1, keepdim=True))
     autograd = grad_of(lambda t, y: 0.5 * ((torch.softmax(t, 1) - y) ** 2).sum(), z, y)
-    torch.testing.assert_close(autograd, expected, **TOL)
+    assert_matches(autograd, expected)
+
+
+def second_derivative(loss_fn, z):
+    """d^2 loss / dz^2 elementwise, by autograd (double backward)."""
+    z = z.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(loss_fn(z).sum(), z, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), z)
+    return h
 
 
 def test_mse_through_sigmoid_is_not_convex_but_ce_is():
     z = torch.linspace(-8, 8, 1601)
-    h = (z[1] - z[0]).item()
     for y in (0.0, 1.0):
-        sq = 0.5 * (sigmoid(z) - y) ** 2
-        ce = softplus(z) - y * z
-        d2_sq = (sq[2:] - 2 * sq[1:-1] + sq[:-2]) / h**2
-        d2_ce = (ce[2:] - 2 * ce[1:-1] + ce[:-2]) / h**2
+        target = torch.full_like(z, y)
+        d2_sq = second_derivative(lambda t: 0.5 * F.mse_loss(torch.sigmoid(t), target, reduction="none"), z)
+        d2_ce = second_derivative(lambda t: F.binary_cross_entropy_with_logits(t, target, reduction="none"), z)
         assert (d2_sq < -1e-3).any()  # concave somewhere
-        assert (d2_ce > 0).all()  # sigma(z)(1 - sigma(z)) > 0
+        assert_matches(d2_ce, sigmoid(z) * (1 - sigmoid(z)))  # the page's sigma(z)(1 - sigma(z)) ...
+        assert (d2_ce > 0).all()  # ... which is > 0
+
+
+def brier_risk(ps, q):
+    """E[(p - Y)^2] with Y ~ Bernoulli(q), by torch's squared error on both outcomes."""
+    return q * F.mse_loss(ps, torch.ones_like(ps), reduction="none") + (1 - q) * F.mse_loss(
+        ps, torch.zeros_like(ps), reduction="none")
 
 
 def test_brier_score_is_minimised_by_the_true_probability():
     # E[(p - Y)^2] with Y ~ Bernoulli(q) is (p - q)^2 + q (1 - q): minimum at p = q
     ps = torch.linspace(0, 1, 1001)
     for q in (0.1, 0.35, 0.8):
-        risk = q * (ps - 1) ** 2 + (1 - q) * ps**2
-        torch.testing.assert_close(risk, (ps - q) ** 2 + q * (1 - q), **TOL)
+        risk = brier_risk(ps, q)
+        assert_matches((ps - q) ** 2 + q * (1 - q), risk)
         assert abs(ps[risk.argmin()].item() - q) < 1e-3
+
+
+# ---------------------------------------------------------------- mutation test
+def _z_y(seed, n=12, c=5, scale=3.0):
+    g = gen(seed)
+    return torch.randn(n, c, generator=g) * scale, torch.randint(0, c, (n,), generator=g)
+
+
+def _binary(seed, n=40, scale=4.0):
+    g = gen(seed)
+    return torch.randn(n, generator=g) * scale, torch.randint(0, 2, (n,), generator=g).double()
+
+
+# (name, correct formula, wrong formula, reference, inputs): both formulas go through tolerances_off.
+# The inputs are made inside the test, where the float64 fixture is active.
+def ce_inputs():
+    return _z_y(20)
+
+
+def binary_inputs():
+    return _binary(21)
+
+
+def mse_inputs():
+    return torch.randn(6, 4, generator=gen(22)), torch.randn(6, 4, generator=gen(23))
+
+
+MUTANTS = [
+    ("MSE divided by the batch size, not by every element", mse,
+     lambda p, t: ((p - t) ** 2).sum() / p.shape[0], F.mse_loss, mse_inputs),
+    ("MSE gradient without the 2", lambda p, t: 2 * (p - t) / p.numel(), lambda p, t: (p - t) / p.numel(),
+     lambda p, t: grad_of(F.mse_loss, p, t), mse_inputs),
+    ("softmax over the batch (dim 0)", cross_entropy,
+     lambda z, y: -torch.log(softmax(z, 0)).gather(1, y[:, None]).mean(), F.cross_entropy, ce_inputs),
+    ("cross-entropy without the logsumexp (z_y alone)", cross_entropy,
+     lambda z, y: -z.gather(1, y[:, None]).mean(), F.cross_entropy, ce_inputs),
+    ("cross-entropy summed, not averaged", cross_entropy,
+     lambda z, y: cross_entropy(z, y) * z.shape[0], F.cross_entropy, ce_inputs),
+    ("cross-entropy gradient y - p", lambda z, y: (softmax(z, 1) - F.one_hot(y, 5)) / z.shape[0],
+     lambda z, y: (F.one_hot(y, 5) - softmax(z, 1)) / z.shape[0], lambda z, y: grad_of(F.cross_entropy, z, y), ce_inputs),
+    ("cross-entropy gradient without 1/N", lambda z, y: (softmax(z, 1) - F.one_hot(y, 5)) / z.shape[0],
+     lambda z, y: softmax(z, 1) - F.one_hot(y, 5), lambda z, y: grad_of(F.cross_entropy, z, y), ce_inputs),
+    ("BCE with logits, + y z", bce_logits,
+     lambda z, y: (torch.clamp(z, min=0) + y * z + torch.log1p(torch.exp(-z.abs()))).mean(),
+     F.binary_cross_entropy_with_logits, binary_inputs),
+    ("BCE with logits, log(1 + e^{-z}) without |.|", bce_logits,
+     lambda z, y: (torch.clamp(z, min=0) - y * z + torch.log1p(torch.exp(-z))).mean(),
+     F.binary_cross_entropy_with_logits, binary_inputs),
+    ("BCE gradient sigma(z) (1 - sigma(z))", lambda z, y: (sigmoid(z) - y) / z.numel(),
+     lambda z, y: sigmoid(z) * (1 - sigmoid(z)) / z.numel(),
+     lambda z, y: grad_of(F.binary_cross_entropy_with_logits, z, y), binary_inputs),
+    ("logistic loss log(1 + e^{t z})", lambda z, y: softplus(-(2 * y - 1) * z).mean(),
+     lambda z, y: softplus((2 * y - 1) * z).mean(), F.binary_cross_entropy_with_logits, binary_inputs),
+    ("Gaussian NLL without the 1/2 on the log", lambda p, t: mse(p, t) / (2 * 0.7**2) + 0.5 * math.log(2 * math.pi * 0.7**2),
+     lambda p, t: mse(p, t) / (2 * 0.7**2) + math.log(2 * math.pi * 0.7**2),
+     lambda p, t: F.gaussian_nll_loss(p, t, torch.full_like(p, 0.7**2), full=True), mse_inputs),
+    ("Gaussian NLL with sigma instead of sigma^2", lambda p, t: mse(p, t) / (2 * 0.7**2) + 0.5 * math.log(2 * math.pi * 0.7**2),
+     lambda p, t: mse(p, t) / (2 * 0.7) + 0.5 * math.log(2 * math.pi * 0.7),
+     lambda p, t: F.gaussian_nll_loss(p, t, torch.full_like(p, 0.7**2), full=True), mse_inputs),
+]
+
+
+@pytest.mark.parametrize("name,correct,wrong,reference,inputs", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_wrong_loss_formulas_are_caught(name, correct, wrong, reference, inputs):
+    inputs = inputs()
+    assert inputs[0].dtype == torch.float64
+    expected = reference(*inputs)
+    assert tolerances_off(correct(*inputs), expected) <= 1.0  # the page's formula passes the comparison ...
+    off = tolerances_off(wrong(*inputs), expected)
+    assert off > 1e6, f"{name}: only {off:.3g} tolerances off"  # ... the slip does not

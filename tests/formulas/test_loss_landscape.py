@@ -1,9 +1,13 @@
 """Formula tests for docs/*/optimization/loss-landscape.md.
 
-The page's formulas are implemented from scratch (hand-written Hessians, the eigenvalue-sign
-rule, the convexity inequalities, the permutation of hidden units) and checked against an
-independent reference: torch.autograd.functional.hessian, brute-force sampling of the loss
-around a critical point, or the outputs of a torch.nn network.
+The page's formulas are implemented from scratch (hand-written Hessians, the convexity
+inequalities, the permutation of hidden units) and checked against an independent reference:
+torch.autograd.functional.hessian, brute-force sampling of the loss around a critical point, or
+the outputs of a torch.nn network. The code the page shows is loaded from
+snippets/loss_landscape.py: the eigenvalue-sign classifier (classify_critical_point), the
+functions it plots (double_well, f_1d) and the filter normalisation (filter_normalised_direction,
+whose scale invariance the page says this test checks). The mutation tests at the end run wrong
+Hessians, classifiers and normalisations through the same comparisons.
 """
 
 import math
@@ -12,17 +16,19 @@ import numpy as np
 import pytest
 import torch
 
+from snippet_code import snippet_function
+
 DTYPE = torch.float64
+pytestmark = pytest.mark.usefixtures("float64")
+
+SNIPPET = snippet_function("loss_landscape", "classify_critical_point", "double_well", "f_1d",
+                           "filter_normalised_direction", "unflatten", "shapes")
+double_well = SNIPPET["double_well"]  # L(x, y) = (x^2 - 1)^2 + 2 (y - x/2)^2
 
 
 # ---------------------------------------------------------------------------
 # Hessians from the page's formulas vs torch.autograd.functional.hessian
 # ---------------------------------------------------------------------------
-def double_well(theta):
-    x, y = theta[0], theta[1]
-    return (x**2 - 1) ** 2 + 2 * (y - x / 2) ** 2
-
-
 def double_well_grad(theta):
     """Page: grad L = (4x(x^2 - 1) - 2(y - x/2), 4(y - x/2))."""
     x, y = theta[0], theta[1]
@@ -36,20 +42,39 @@ def double_well_hessian(theta):
                         torch.tensor([-2.0, 4.0], dtype=DTYPE)])
 
 
-@pytest.mark.parametrize("point", [(0.0, 0.0), (1.0, 0.5), (-1.0, -0.5), (0.3, -1.7), (2.5, 0.1), (-0.8, 0.9)])
-def test_double_well_gradient_and_hessian_match_autograd(point):
-    theta = torch.tensor(point, dtype=DTYPE)
-    torch.testing.assert_close(double_well_grad(theta), torch.autograd.functional.jacobian(double_well, theta),
-                               rtol=1e-13, atol=1e-13)
-    torch.testing.assert_close(double_well_hessian(theta), torch.autograd.functional.hessian(double_well, theta),
-                               rtol=1e-13, atol=1e-13)
+def tolerances_off(actual, expected, rtol, atol):
+    """How many tolerances the worst entry is off (<= 1 passes assert_close(rtol, atol)); NaN counts as inf."""
+    actual, expected = torch.as_tensor(actual), torch.as_tensor(expected)
+    if actual.shape != expected.shape:
+        return math.inf
+    return ((actual - expected).abs() / (atol + rtol * expected.abs())).nan_to_num(nan=math.inf).max().item()
+
+
+POINTS = [(0.0, 0.0), (1.0, 0.5), (-1.0, -0.5), (0.3, -1.7), (2.5, 0.1), (-0.8, 0.9)]
+
+
+def double_well_off(grad_formula, hessian_formula):
+    """The page's gradient and Hessian of the double well against autograd at POINTS, in tolerances (1e-13)."""
+    worst = 0.0
+    for point in POINTS:
+        theta = torch.tensor(point, dtype=DTYPE)
+        worst = max(worst,
+                    tolerances_off(grad_formula(theta), torch.autograd.functional.jacobian(double_well, theta),
+                                   1e-13, 1e-13),
+                    tolerances_off(hessian_formula(theta), torch.autograd.functional.hessian(double_well, theta),
+                                   1e-13, 1e-13))
+    return worst
+
+
+def test_double_well_gradient_and_hessian_match_autograd():
+    assert double_well_off(double_well_grad, double_well_hessian) <= 1.0
 
 
 def test_double_well_critical_points_and_eigenvalues():
     """Critical points (+-1, +-1/2) and 0; eigenvalues (13 +- sqrt(41))/2 and (1 +- sqrt(65))/2."""
     for point in [(1.0, 0.5), (-1.0, -0.5), (0.0, 0.0)]:
         theta = torch.tensor(point, dtype=DTYPE)
-        assert double_well_grad(theta).abs().max() == 0.0
+        assert torch.autograd.functional.jacobian(double_well, theta).abs().max() == 0.0
     lam_min = torch.linalg.eigvalsh(double_well_hessian(torch.tensor([1.0, 0.5], dtype=DTYPE)))
     torch.testing.assert_close(lam_min, torch.tensor([(13 - math.sqrt(41)) / 2, (13 + math.sqrt(41)) / 2],
                                                      dtype=DTYPE), rtol=1e-13, atol=1e-13)
@@ -84,19 +109,24 @@ def logistic_grad_and_hessian(w, X, y):
     return grad, hess
 
 
-@pytest.mark.parametrize("n,d,seed", [(30, 3, 0), (64, 5, 1), (10, 8, 2)])
-def test_logistic_regression_loss_gradient_hessian(n, d, seed):
+def logistic_off(grad_and_hessian, n, d, seed):
+    """The page's gradient and Hessian of the logistic loss against autograd of torch's binary cross-entropy
+    (binary_cross_entropy_with_logits, which the page's loss also matches), in tolerances."""
     X, y = make_classification(n, d, seed)
     w = torch.randn(d, generator=torch.Generator().manual_seed(seed + 10), dtype=DTYPE)
-    # the page's loss is the binary cross-entropy of torch
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(X @ w, y)
-    torch.testing.assert_close(logistic_loss(w, X, y), bce, rtol=1e-13, atol=1e-14)
-    grad, hess = logistic_grad_and_hessian(w, X, y)
-    torch.testing.assert_close(grad, torch.autograd.functional.jacobian(lambda v: logistic_loss(v, X, y), w),
-                               rtol=1e-12, atol=1e-14)
-    torch.testing.assert_close(hess, torch.autograd.functional.hessian(lambda v: logistic_loss(v, X, y), w),
-                               rtol=1e-12, atol=1e-14)
-    assert torch.linalg.eigvalsh(hess).min() >= -1e-14  # H is positive semidefinite
+    bce = lambda v: torch.nn.functional.binary_cross_entropy_with_logits(X @ v, y)  # noqa: E731
+    grad, hess = grad_and_hessian(w, X, y)
+    return max(tolerances_off(logistic_loss(w, X, y), bce(w), 1e-13, 1e-14),
+               tolerances_off(grad, torch.autograd.functional.jacobian(bce, w), 1e-12, 1e-14),
+               tolerances_off(hess, torch.autograd.functional.hessian(bce, w), 1e-12, 1e-14))
+
+
+@pytest.mark.parametrize("n,d,seed", [(30, 3, 0), (64, 5, 1), (10, 8, 2)])
+def test_logistic_regression_loss_gradient_hessian(n, d, seed):
+    assert logistic_off(logistic_grad_and_hessian, n, d, seed) <= 1.0
+    X, y = make_classification(n, d, seed)
+    w = torch.randn(d, generator=torch.Generator().manual_seed(seed + 10), dtype=DTYPE)
+    assert torch.linalg.eigvalsh(logistic_grad_and_hessian(w, X, y)[1]).min() >= -1e-14  # H is positive semidefinite
 
 
 def test_linear_regression_hessian_is_gram_matrix():
@@ -112,17 +142,15 @@ def test_linear_regression_hessian_is_gram_matrix():
 # ---------------------------------------------------------------------------
 # The second-derivative test (eigenvalue signs) vs brute force around the point
 # ---------------------------------------------------------------------------
-def classify_by_eigenvalues(fn, point, tol=1e-8):
-    """The page's table: all > 0 min, all < 0 max, mixed signs saddle, otherwise inconclusive."""
-    H = torch.autograd.functional.hessian(fn, torch.tensor(point, dtype=DTYPE))
-    lam = torch.linalg.eigvalsh(H)
-    if (lam > tol).all():
-        return "minimum"
-    if (lam < -tol).all():
-        return "maximum"
-    if (lam > tol).any() and (lam < -tol).any():
-        return "saddle"
-    return "inconclusive"
+VERDICTS = {"local minimum": "minimum", "local maximum": "maximum", "saddle point": "saddle",
+            "degenerate: test inconclusive": "inconclusive"}
+
+
+def classify_by_eigenvalues(fn, point, classify=SNIPPET["classify_critical_point"]):
+    """The page's table, as the snippet's classify_critical_point applies it: all > 0 min, all < 0 max,
+    mixed signs saddle, otherwise inconclusive."""
+    kind, _, _ = classify(fn, torch.tensor(point, dtype=DTYPE))
+    return VERDICTS[kind]
 
 
 def classify_by_sampling(fn, point, radius=1e-2, n=4000):
@@ -160,6 +188,20 @@ CASES = [  # (name, function, critical point, eigenvalue verdict, true nature)
 ]
 
 
+def wrong_decisive_verdicts(classify):
+    """How many CASES a classifier gets wrong: a decisive verdict (not "inconclusive") that contradicts the
+    nature found by sampling the loss around the point."""
+    wrong = 0
+    for _, fn, point, _, truth in CASES:
+        verdict = classify_by_eigenvalues(fn, point, classify)
+        wrong += verdict != "inconclusive" and verdict != truth
+    return wrong
+
+
+def test_a_decisive_eigenvalue_verdict_is_never_wrong():
+    assert wrong_decisive_verdicts(SNIPPET["classify_critical_point"]) == 0
+
+
 @pytest.mark.parametrize("name,fn,point,verdict,truth", CASES, ids=[c[0] for c in CASES])
 def test_second_derivative_test(name, fn, point, verdict, truth):
     grad = torch.autograd.functional.jacobian(fn, torch.tensor(point, dtype=DTYPE))
@@ -181,8 +223,8 @@ def test_local_minimum_that_is_not_global():
     """L = theta^4/4 - theta^2 + 0.3 theta: local minimum near 1.33, global minimum near -1.48."""
     roots = torch.tensor(sorted(np.roots([1.0, 0.0, -2.0, 0.3]).real), dtype=DTYPE)  # L'(theta) = 0
 
-    def f(t):
-        return t[0] ** 4 / 4 - t[0] ** 2 + 0.3 * t[0]
+    def f(t):  # the snippet's f_1d (Figure 1), on one-element tensors
+        return SNIPPET["f_1d"](t[0])
 
     kinds = [classify_by_eigenvalues(f, (r.item(),)) for r in roots]
     assert kinds == ["minimum", "maximum", "minimum"]
@@ -344,38 +386,86 @@ def test_random_search_finds_convexity_violations_for_a_trained_mlp():
 
 
 # ---------------------------------------------------------------------------
-# Filter normalisation: d_i <- d_i / ||d_i|| * ||theta_i|| makes slices scale invariant
+# Filter normalisation (the snippet's filter_normalised_direction):
+# d_i <- d_i / ||d_i|| * ||theta_i|| per neuron makes slices invariant to ReLU rescaling
 # ---------------------------------------------------------------------------
-def relu_mlp_loss(W1, b1, w2, b2, X, y):
+unflatten = SNIPPET["unflatten"]  # flat theta -> (W1 (8, 2), b1 (8,), w2 (8,), b2 ()), the snippet's layout
+
+
+def relu_mlp_loss(theta, X, y):
+    """BCE of the snippet's 2-8-1 architecture, with ReLU (positively homogeneous) instead of tanh."""
+    W1, b1, w2, b2 = unflatten(theta)
     return torch.nn.functional.binary_cross_entropy_with_logits(torch.relu(X @ W1.T + b1) @ w2 + b2, y)
 
 
-def filter_normalise(d_rows, theta_rows):
-    """Page formula, one row (one neuron's incoming weights) at a time."""
-    return torch.stack([d / d.norm() * t.norm() for d, t in zip(d_rows, theta_rows)])
+def rescaled(theta, c):
+    """Layer 1 times c, layer 2 times 1/c: relu(c z) = c relu(z), so the same function."""
+    W1, b1, w2, b2 = unflatten(theta)
+    return torch.cat([c * W1.flatten(), c * b1, w2 / c, b2.reshape(1)])
+
+
+def filter_normalisation_off(direction_fn, c=4.0):
+    """Slices L(theta + alpha d) of two equivalent ReLU networks (theta and its rescaling), each with the
+    same Gaussian draw normalised by direction_fn, must agree (rtol 1e-12, atol 1e-13); the direction must
+    give every neuron's incoming weights the norm they have in theta (torch.linalg.vector_norm) and leave
+    the biases at 0. Returns the worst of these, in tolerances."""
+    X, y = make_classification(60, 3, 8)
+    X = X[:, :2]  # the snippet's network has 2 inputs
+    gen = torch.Generator().manual_seed(0)
+    n_params = sum(math.prod(shape) for shape in SNIPPET["shapes"])
+    theta = torch.randn(n_params, generator=gen, dtype=DTYPE)
+    theta_s = rescaled(theta, c)
+    torch.testing.assert_close(relu_mlp_loss(theta_s, X, y), relu_mlp_loss(theta, X, y), rtol=1e-12, atol=1e-13)
+    worst = 0.0
+    for draw, alpha in enumerate((-0.7, 0.3, 1.0)):
+        torch.manual_seed(draw)
+        d = direction_fn(theta)
+        torch.manual_seed(draw)  # the same Gaussian draw for the rescaled network
+        d_s = direction_fn(theta_s)
+        worst = max(worst, tolerances_off(relu_mlp_loss(theta_s + alpha * d_s, X, y),
+                                          relu_mlp_loss(theta + alpha * d, X, y), 1e-12, 1e-13))
+        (W1_d, b1_d, w2_d, b2_d), (W1, _, w2, _) = unflatten(d), unflatten(theta)
+        norm = torch.linalg.vector_norm
+        worst = max(worst, tolerances_off(norm(W1_d, dim=1), norm(W1, dim=1), 1e-12, 0.0),
+                    tolerances_off(norm(w2_d), norm(w2), 1e-12, 0.0),
+                    0.0 if not torch.cat([b1_d, b2_d.reshape(1)]).any() else math.inf)  # biases exactly 0
+    return worst
 
 
 def test_filter_normalised_slices_ignore_relu_rescaling():
-    gen = torch.Generator().manual_seed(0)
-    X, y = make_classification(50, 3, 8)
-    W1, b1 = torch.randn(5, 3, generator=gen, dtype=DTYPE), torch.randn(5, generator=gen, dtype=DTYPE)
-    w2, b2 = torch.randn(5, generator=gen, dtype=DTYPE), torch.tensor(0.2, dtype=DTYPE)
-    c = 4.0  # layer 1 times c, layer 2 times 1/c: relu(c z) = c relu(z), the same function
-    W1s, b1s, w2s = c * W1, c * b1, w2 / c
-    torch.testing.assert_close(relu_mlp_loss(W1s, b1s, w2s, b2, X, y), relu_mlp_loss(W1, b1, w2, b2, X, y))
-    dW, dw = torch.randn(5, 3, generator=gen, dtype=DTYPE), torch.randn(1, 5, generator=gen, dtype=DTYPE)
-    for alpha in (-0.7, 0.3, 1.0):
-        # filter-normalised directions (biases unperturbed): identical slices
-        plain = relu_mlp_loss(W1 + alpha * filter_normalise(dW, W1), b1,
-                              w2 + alpha * filter_normalise(dw, w2[None])[0], b2, X, y)
-        scaled = relu_mlp_loss(W1s + alpha * filter_normalise(dW, W1s), b1s,
-                               w2s + alpha * filter_normalise(dw, w2s[None])[0], b2, X, y)
-        torch.testing.assert_close(scaled, plain, rtol=1e-12, atol=1e-13)
-    # with the raw direction, the two equivalent networks give different slices
-    alpha = 0.3
-    raw = relu_mlp_loss(W1 + alpha * dW, b1, w2 + alpha * dw[0], b2, X, y)
-    raw_scaled = relu_mlp_loss(W1s + alpha * dW, b1s, w2s + alpha * dw[0], b2, X, y)
-    assert abs(raw - raw_scaled) > 1e-3
+    assert filter_normalisation_off(SNIPPET["filter_normalised_direction"]) <= 1.0
+
+
+def _direction(theta, rows, output):
+    """A Gaussian direction with biases zeroed, its weight parts rescaled by rows(W1_d, W1), output(w2_d, w2)."""
+    d = torch.randn_like(theta)
+    W1_d, b1_d, w2_d, b2_d = unflatten(d)
+    W1, _, w2, _ = unflatten(theta)
+    W1_d.copy_(rows(W1_d, W1))
+    w2_d.copy_(output(w2_d, w2))
+    b1_d.zero_()
+    b2_d.zero_()
+    return d
+
+
+FILTER_MUTANTS = {
+    "raw direction": lambda t: _direction(t, lambda d, w: d, lambda d, w: d),
+    "unit rows (no times ||theta_i||)": lambda t: _direction(
+        t, lambda d, w: d / d.norm(dim=1, keepdim=True), lambda d, w: d / d.norm()),
+    "ratio inverted": lambda t: _direction(
+        t, lambda d, w: d * d.norm(dim=1, keepdim=True) / w.norm(dim=1, keepdim=True), lambda d, w: d * d.norm() / w.norm()),
+    "per column instead of per neuron": lambda t: _direction(
+        t, lambda d, w: d * w.norm(dim=0, keepdim=True) / d.norm(dim=0, keepdim=True), lambda d, w: d * w.norm() / d.norm()),
+    "whole layer instead of per neuron": lambda t: _direction(
+        t, lambda d, w: d * w.norm() / d.norm(), lambda d, w: d * w.norm() / d.norm()),
+    "biases perturbed too": lambda t: SNIPPET["filter_normalised_direction"](t) + 0.1 * torch.randn_like(t),
+}
+
+
+@pytest.mark.parametrize("name", list(FILTER_MUTANTS))
+def test_wrong_filter_normalisations_are_caught(name):
+    assert filter_normalisation_off(SNIPPET["filter_normalised_direction"]) <= 1.0
+    assert filter_normalisation_off(FILTER_MUTANTS[name]) > 1e6
 
 
 # ---------------------------------------------------------------------------
@@ -391,3 +481,66 @@ def test_random_symmetric_matrices_are_rarely_positive_definite():
     assert fractions[0] == pytest.approx(0.5, abs=0.02)
     assert all(a > b for a, b in zip(fractions, fractions[1:]))
     assert all(f < 2.0**-n for n, f in enumerate(fractions[1:], start=2))  # rarer than coin flips
+
+
+# ---------------------------------------------------------------------------
+# Mutation tests for the Hessians and the second-derivative test
+# ---------------------------------------------------------------------------
+def _hessian(top_left, off_diagonal, bottom_right):
+    def hessian(theta):
+        x = theta[0]
+        return torch.stack([torch.stack([top_left(x), torch.tensor(off_diagonal, dtype=DTYPE)]),
+                            torch.tensor([off_diagonal, bottom_right], dtype=DTYPE)])
+    return hessian
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("12 x^2 - 4: the coupling term's 1 forgotten", _hessian(lambda x: 12 * x**2 - 4, -2.0, 4.0)),
+    ("off-diagonal +2", _hessian(lambda x: 12 * x**2 - 3, 2.0, 4.0)),
+    ("off-diagonal -1", _hessian(lambda x: 12 * x**2 - 3, -1.0, 4.0)),
+    ("4 x^2 - 3", _hessian(lambda x: 4 * x**2 - 3, -2.0, 4.0)),
+    ("bottom-right 2", _hessian(lambda x: 12 * x**2 - 3, -2.0, 2.0)),
+])
+def test_wrong_double_well_hessians_are_caught(name, wrong):
+    assert double_well_off(double_well_grad, double_well_hessian) <= 1.0
+    assert double_well_off(double_well_grad, wrong) > 1e6
+
+
+def _logistic(weight, scale, sign=1.0):
+    def grad_and_hessian(w, X, y):
+        p = torch.sigmoid(X @ w)
+        grad = sign * ((p - y)[:, None] * X).sum(0) / scale(X)
+        hess = torch.einsum("i,ij,ik->jk", weight(p), X, X) / scale(X)
+        return grad, hess
+    return grad_and_hessian
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("H without p (1 - p)", _logistic(lambda p: torch.ones_like(p), lambda X: X.shape[0])),
+    ("H with p instead of p (1 - p)", _logistic(lambda p: p, lambda X: X.shape[0])),
+    ("sums instead of means", _logistic(lambda p: p * (1 - p), lambda X: 1.0)),
+    ("gradient (y - p) x", _logistic(lambda p: p * (1 - p), lambda X: X.shape[0], sign=-1.0)),
+])
+def test_wrong_logistic_derivatives_are_caught(name, wrong):
+    assert logistic_off(logistic_grad_and_hessian, 30, 3, 0) <= 1.0
+    assert logistic_off(wrong, 30, 3, 0) > 1e6
+
+
+def _classifier(rule):
+    def classify(loss_fn, theta):
+        lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss_fn, theta))
+        return rule(lam), lam, None
+    return classify
+
+
+@pytest.mark.parametrize("name,rule", [
+    ("eigenvalues >= 0 is a minimum", lambda lam: "local minimum" if (lam >= -1e-8).all() else
+     "local maximum" if (lam <= 1e-8).all() else "saddle point"),
+    ("det H > 0 is a minimum", lambda lam: "local minimum" if lam.prod() > 1e-8 else
+     "saddle point" if lam.prod() < -1e-8 else "degenerate: test inconclusive"),
+    ("trace H > 0 is a minimum", lambda lam: "local minimum" if lam.sum() > 1e-8 else
+     "local maximum" if lam.sum() < -1e-8 else "degenerate: test inconclusive"),
+])
+def test_wrong_second_derivative_rules_are_caught(name, rule):
+    assert wrong_decisive_verdicts(SNIPPET["classify_critical_point"]) == 0
+    assert wrong_decisive_verdicts(_classifier(rule)) > 0

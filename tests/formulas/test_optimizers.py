@@ -9,12 +9,21 @@ The from-scratch code only receives gradients from autograd, at its OWN paramete
 difference in an update rule makes the two trajectories drift apart. The mutation tests at the
 end check that this really happens: deliberately wrong variants (bias correction dropped, eps
 moved, threshold changed, ...) are caught.
+
+The code the page shows (snippets/optimizers.py) is loaded from the snippet: the training loop
+`run` with the page's OPTIMISERS on its two problems is checked against the by-hand rules, and
+RAdam's rho_t and r_t come from the snippet's radam_terms (Figure 4).
 """
 
 import math
 
+import numpy as np
 import pytest
 import torch
+
+from snippet_code import snippet_function
+
+SNIPPET = snippet_function("optimizers", "run", "OPTIMISERS", "ravine", "saddle", "KAPPA", "radam_terms")
 
 DTYPE = torch.float64
 STEPS = 20
@@ -76,7 +85,9 @@ def run_by_hand(optimiser, seed, steps=STEPS):
 
 
 def max_rel_diff(traj_a, traj_b):
-    return max(((a - b).abs() / (1 + b.abs())).max().item() for sa, sb in zip(traj_a, traj_b) for a, b in zip(sa, sb))
+    """Largest |a - b| / (1 + |b|) over all steps and parameters; a NaN counts as infinitely far."""
+    return max(((a - b).abs() / (1 + b.abs())).nan_to_num(nan=math.inf).max().item()
+               for sa, sb in zip(traj_a, traj_b) for a, b in zip(sa, sb))
 
 
 def assert_same_trajectory(by_hand, reference):
@@ -217,10 +228,20 @@ class AdamByHand(AdamMoments):
         return [th - self.lr * mh / (torch.sqrt(vh) + self.eps) for th, mh, vh in zip(thetas, m_hat, v_hat)]
 
 
+def _radam_terms(beta2, t):
+    """The snippet's radam_terms (written for numpy arrays) at one step t."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # r_t is undefined where rho_inf <= 4
+        return [float(v) for v in SNIPPET["radam_terms"](beta2, np.float64(t))]
+
+
 def radam_rho(beta2, t):
-    """rho_inf = 2/(1-b2) - 1;  rho_t = rho_inf - 2 t b2^t / (1 - b2^t)."""
-    rho_inf = 2 / (1 - beta2) - 1
-    return rho_inf, rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+    """rho_inf = 2/(1-b2) - 1;  rho_t = rho_inf - 2 t b2^t / (1 - b2^t)  (the snippet's radam_terms)."""
+    return tuple(_radam_terms(beta2, t)[:2])
+
+
+def radam_r(beta2, t):
+    """r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)), where rho_t > 5 (the snippet's radam_terms)."""
+    return _radam_terms(beta2, t)[2]
 
 
 class RAdamByHand(AdamMoments):
@@ -242,10 +263,13 @@ class RAdamByHand(AdamMoments):
         rho_inf, rho_t = radam_rho(b2, t)
         self.regimes.append(rho_t > self.THRESHOLD)
         if rho_t > self.THRESHOLD:
-            r_t = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            r_t = self.rectification(b2, t)
             l_t = [math.sqrt(1 - b2**t) / (torch.sqrt(v) + self.eps) for v in self.v]
             return [th - self.lr * r_t * lt * mh for th, lt, mh in zip(thetas, l_t, m_hat)]
         return [th - self.lr * mh for th, mh in zip(thetas, m_hat)]
+
+    def rectification(self, beta2, t):
+        return radam_r(beta2, t)
 
 
 # ---------------------------------------------------------------------------
@@ -383,18 +407,45 @@ def test_radam(kwargs, seed):
     assert by_hand.regimes == sorted(by_hand.regimes)  # once rectified, always rectified
 
 
-@pytest.mark.parametrize("beta2,first_rectified", [(0.999, 6), (0.99, 6), (0.9, 6), (0.8, 7), (0.6, None)])
-def test_radam_rho_values(beta2, first_rectified):
+def torch_radam_rectifiers(beta2, steps, lr=1e-2, b1=0.9):
+    """Run torch.optim.RAdam on one parameter and read off, per step, the factor r_t it applied:
+    (theta_{t-1} - theta_t) / (lr mhat_t l_t), or None where the step was the plain eta mhat_t."""
+    p = torch.tensor([0.3], dtype=DTYPE, requires_grad=True)
+    opt = torch.optim.RAdam([p], lr=lr, betas=(b1, beta2), eps=0.0)
+    m = v = 0.0
+    out = []
+    for t in range(1, steps + 1):
+        before = p.detach().clone()
+        opt.zero_grad()
+        (p**4 / 4 + p).sum().backward()  # a gradient that changes from step to step
+        g = p.grad.item()
+        m, v = b1 * m + (1 - b1) * g, beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - b1**t)
+        opt.step()
+        step = (before - p.detach()).item()
+        if abs(step - lr * m_hat) <= 1e-12 * abs(lr * m_hat):
+            out.append(None)  # momentum-SGD step
+        else:
+            out.append(step / (lr * m_hat * math.sqrt(1 - beta2**t) / math.sqrt(v)))
+    return out
+
+
+@pytest.mark.parametrize("beta2", [0.999, 0.99, 0.9, 0.8, 0.6])
+def test_radam_rho_and_r_match_torch(beta2):
+    """The snippet's rho_t and r_t (Figure 4) against what torch.optim.RAdam does: which steps are rectified,
+    and by how much. rho_inf > 5 <=> beta2 > 2/3; otherwise RAdam never uses the second moment."""
     rho_inf, rho_1 = radam_rho(beta2, 1)
     assert rho_1 == pytest.approx(1.0, abs=1e-9)  # one gradient: a "moving average" of length 1
-    assert rho_inf == pytest.approx((1 + beta2) / (1 - beta2))
     rho = [radam_rho(beta2, t)[1] for t in range(1, 400)]
     assert all(a <= b + 1e-12 for a, b in zip(rho, rho[1:]))  # non-decreasing ...
     assert radam_rho(beta2, round(50 / (1 - beta2)))[1] == pytest.approx(rho_inf, rel=1e-9)  # ... towards rho_inf
-    rectified = [t for t, r in enumerate(rho, start=1) if r > 5]
-    # rho_inf > 5 <=> beta2 > 2/3; otherwise RAdam never uses the second moment
-    assert (rectified[0] if rectified else None) == first_rectified
-    assert (rho_inf > 5) == (beta2 > 2 / 3)
+    applied = torch_radam_rectifiers(beta2, 40)
+    for t, r_torch in enumerate(applied, start=1):
+        if rho[t - 1] > 5:
+            assert r_torch == pytest.approx(radam_r(beta2, t), rel=1e-10), t
+        else:
+            assert r_torch is None, t
+    assert any(r is not None for r in applied) == (beta2 > 2 / 3)
 
 
 def test_radam_early_steps_are_momentum_sgd():
@@ -412,6 +463,58 @@ def test_radam_early_steps_are_momentum_sgd():
         opt.step()
         for p, p0, mi in zip(leaves, before, m):
             torch.testing.assert_close(p.detach(), p0 - lr * mi / (1 - b1**t), rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------------------------
+# The page's training loop and optimisers (the snippet), against the by-hand rules
+# ---------------------------------------------------------------------------
+def by_hand_from(optimizer):
+    """The by-hand rule with the hyperparameters of a torch.optim optimiser (read from its defaults)."""
+    d = optimizer.defaults
+    if isinstance(optimizer, torch.optim.SGD):
+        return SGDByHand(lr=d["lr"], momentum=d["momentum"], dampening=d["dampening"],
+                         weight_decay=d["weight_decay"], nesterov=d["nesterov"])
+    if isinstance(optimizer, torch.optim.Adagrad):
+        return AdagradByHand(lr=d["lr"], lr_decay=d["lr_decay"], weight_decay=d["weight_decay"],
+                             initial_accumulator_value=d["initial_accumulator_value"], eps=d["eps"])
+    if isinstance(optimizer, torch.optim.RMSprop):
+        return RMSpropByHand(lr=d["lr"], alpha=d["alpha"], eps=d["eps"], weight_decay=d["weight_decay"],
+                             momentum=d["momentum"], centered=d["centered"])
+    if isinstance(optimizer, torch.optim.Adam):
+        return AdamByHand(lr=d["lr"], betas=d["betas"], eps=d["eps"], weight_decay=d["weight_decay"],
+                          amsgrad=d["amsgrad"])
+    raise AssertionError(f"no by-hand rule for {type(optimizer).__name__}")
+
+
+@pytest.mark.parametrize("problem,start", [("ravine", [-5.0, 0.6]), ("saddle", [-1.5, 0.01])])
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "NAG", "Adagrad", "RMSProp", "Adam"])
+def test_snippet_run_follows_the_update_rules(problem, start, name, float64):
+    """The snippet's run(OPTIMISERS[name], ...) path on the page's problems equals the by-hand rule's path."""
+    loss = SNIPPET[problem]
+    make = SNIPPET["OPTIMISERS"][name]
+    path, losses = SNIPPET["run"](make, loss, start, 60)
+    rule = by_hand_from(make([torch.zeros(2, requires_grad=True)]))
+    theta = [torch.tensor(start)]
+    for t in range(60):
+        leaf = theta[0].clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss(leaf), leaf)
+        theta = rule.step(theta, [g])
+        torch.testing.assert_close(torch.from_numpy(path[t + 1]), theta[0], rtol=RTOL, atol=ATOL)
+    assert losses[-1] == pytest.approx(loss(theta[0]).item(), rel=1e-12, abs=1e-300)
+    assert abs(path[-1] - path[0]).max() > 1e-3  # it moved
+
+
+def test_snippet_problems_have_the_stated_curvatures_and_minima(float64):
+    """ravine: Hessian diag(1, KAPPA) (condition number KAPPA); saddle: a saddle at 0 and minima -1/4 at (0, +-1)."""
+    hessian = torch.autograd.functional.hessian
+    torch.testing.assert_close(hessian(SNIPPET["ravine"], torch.tensor([0.3, -0.2])),
+                               torch.diag(torch.tensor([1.0, SNIPPET["KAPPA"]])), rtol=1e-14, atol=0)
+    assert torch.linalg.eigvalsh(hessian(SNIPPET["saddle"], torch.zeros(2))).tolist() == [-1.0, 1.0]
+    for y in (1.0, -1.0):
+        point = torch.tensor([0.0, y])
+        assert torch.autograd.functional.jacobian(SNIPPET["saddle"], point).abs().max() == 0
+        assert SNIPPET["saddle"](point).item() == -0.25
+        assert torch.linalg.eigvalsh(hessian(SNIPPET["saddle"], point)).min() > 0
 
 
 # ---------------------------------------------------------------------------
@@ -503,6 +606,10 @@ class RAdamEpsOnVhat(RAdamByHand):
 class RAdamThreshold4(RAdamByHand):
     THRESHOLD = 4.0  # the paper's Algorithm 2 uses rho_t > 4; PyTorch uses rho_t > 5
 
+    def rectification(self, beta2, t):  # r_t written out: the snippet's radam_terms leaves it undefined for rho_t <= 5
+        rho_inf, rho_t = radam_rho(beta2, t)
+        return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+
 
 class SGDBufferStartsAtZero(SGDByHand):
     """b_0 = 0 and b_t = mu b_{t-1} + (1 - tau) g_t from the first step (dampening applied at t = 1)."""
@@ -554,25 +661,36 @@ class AdamWDecayNotScaledByLr(AdamByHand):
         return super().step([(1 - self.lam_w) * th for th in thetas], grads)
 
 
-MUTANTS = [
-    ("Adam without bias correction", AdamNoBiasCorrection(lr=1e-2), torch.optim.Adam, dict(lr=1e-2)),
-    ("Adam, eps on sqrt(v_t)", AdamEpsOnRawV(lr=1e-2, eps=1e-3), torch.optim.Adam, dict(lr=1e-2, eps=1e-3)),
-    ("Adam, L2 instead of decoupled", AdamByHand(lr=1e-2, weight_decay=0.1), torch.optim.AdamW, dict(lr=1e-2, weight_decay=0.1)),
-    ("AdamW, decay not scaled by lr", AdamWDecayNotScaledByLr(lr=1e-2, weight_decay=0.1), torch.optim.AdamW,
+MUTANTS = [  # (name, the wrong rule, the torch.optim class and arguments it pretends to implement)
+    ("Adam without bias correction", lambda: AdamNoBiasCorrection(lr=1e-2), torch.optim.Adam, dict(lr=1e-2)),
+    ("Adam, eps on sqrt(v_t)", lambda: AdamEpsOnRawV(lr=1e-2, eps=1e-3), torch.optim.Adam, dict(lr=1e-2, eps=1e-3)),
+    ("Adam, L2 instead of decoupled", lambda: AdamByHand(lr=1e-2, weight_decay=0.1), torch.optim.AdamW,
      dict(lr=1e-2, weight_decay=0.1)),
-    ("RAdam, eps on sqrt(vhat_t)", RAdamEpsOnVhat(lr=1e-2, eps=1e-3), torch.optim.RAdam, dict(lr=1e-2, eps=1e-3)),
-    ("RAdam, threshold 4", RAdamThreshold4(lr=1e-2), torch.optim.RAdam, dict(lr=1e-2)),
-    ("SGD momentum buffer from zero", SGDBufferStartsAtZero(lr=0.05, momentum=0.9, dampening=0.5), torch.optim.SGD,
-     dict(lr=0.05, momentum=0.9, dampening=0.5)),
-    ("Nesterov as plain momentum", NesterovWithoutCorrection(lr=0.05, momentum=0.9), torch.optim.SGD,
+    ("AdamW, decay not scaled by lr", lambda: AdamWDecayNotScaledByLr(lr=1e-2, weight_decay=0.1), torch.optim.AdamW,
+     dict(lr=1e-2, weight_decay=0.1)),
+    ("RAdam, eps on sqrt(vhat_t)", lambda: RAdamEpsOnVhat(lr=1e-2, eps=1e-3), torch.optim.RAdam, dict(lr=1e-2, eps=1e-3)),
+    ("RAdam, threshold 4", lambda: RAdamThreshold4(lr=1e-2), torch.optim.RAdam, dict(lr=1e-2)),
+    ("SGD momentum buffer from zero", lambda: SGDBufferStartsAtZero(lr=0.05, momentum=0.9, dampening=0.5),
+     torch.optim.SGD, dict(lr=0.05, momentum=0.9, dampening=0.5)),
+    ("Nesterov as plain momentum", lambda: NesterovWithoutCorrection(lr=0.05, momentum=0.9), torch.optim.SGD,
      dict(lr=0.05, momentum=0.9, nesterov=True)),
-    ("RMSprop, eps inside the sqrt", RMSpropEpsInsideSqrt(eps=1e-3), torch.optim.RMSprop, dict(eps=1e-3)),
-    ("Adadelta, u accumulates eta D", AdadeltaAccumulatesScaledStep(lr=0.5), torch.optim.Adadelta, dict(lr=0.5)),
-    ("Adagrad, s_0 = 0 instead of s_init", AdagradByHand(lr=0.1), torch.optim.Adagrad, dict(lr=0.1, initial_accumulator_value=0.5)),
+    ("RMSprop, eps inside the sqrt", lambda: RMSpropEpsInsideSqrt(eps=1e-3), torch.optim.RMSprop, dict(eps=1e-3)),
+    ("Adadelta, u accumulates eta D", lambda: AdadeltaAccumulatesScaledStep(lr=0.5), torch.optim.Adadelta, dict(lr=0.5)),
+    ("Adagrad, s_0 = 0 instead of s_init", lambda: AdagradByHand(lr=0.1), torch.optim.Adagrad,
+     dict(lr=0.1, initial_accumulator_value=0.5)),
 ]
+RIGHT_RULES = {  # the page's rule for each torch.optim class
+    torch.optim.SGD: SGDByHand, torch.optim.Adagrad: AdagradByHand, torch.optim.Adadelta: AdadeltaByHand,
+    torch.optim.RMSprop: RMSpropByHand, torch.optim.Adam: AdamByHand, torch.optim.RAdam: RAdamByHand,
+    torch.optim.AdamW: lambda **kwargs: AdamByHand(decoupled=True, **kwargs),
+}
 
 
 @pytest.mark.parametrize("name,mutant,cls,kwargs", MUTANTS, ids=[m[0] for m in MUTANTS])
 def test_wrong_update_rules_are_caught(name, mutant, cls, kwargs):
-    diff = max_rel_diff(run_by_hand(mutant, 0), run_torch(cls, kwargs, 0))
+    reference = run_torch(cls, kwargs, 0)
+    right = run_by_hand(RIGHT_RULES[cls](**kwargs), 0)
+    assert_same_trajectory(right, reference)  # the page's rule passes the comparison ...
+    assert max_rel_diff(right, reference) <= RTOL  # ... (which implies this) ...
+    diff = max_rel_diff(run_by_hand(mutant(), 0), reference)  # ... and the slip does not
     assert diff > 1e3 * RTOL, f"{name}: the comparison could not tell it from torch (max rel. diff {diff:.2e})"

@@ -2,13 +2,22 @@
 
 The perceptron, its learning rule and the XOR argument are written from scratch, exactly as
 printed on the page, and checked against hand computations, against Novikoff's bound, and
-against exhaustive searches over weights.
+against exhaustive searches over weights. The training loop is the one the page shows
+(train_perceptron in snippets/perceptron.py), loaded from the snippet; the mutation tests run
+wrong learning rules through the same hand-trace comparison.
 """
 
 import itertools
+import types
 
+import numpy as np
 import pytest
 import torch
+
+from snippet_code import snippet_function
+
+SNIPPET = snippet_function("perceptron", "train_perceptron", "step")
+train_perceptron = SNIPPET["train_perceptron"]  # (x, y, epochs, lr) -> w, b, mistakes per epoch, history
 
 X_BOOL = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
 XOR = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=torch.float64)
@@ -35,27 +44,11 @@ def update(w, b, x, y, lr):  # w <- w + lr (y - y_hat) x,  b <- b + lr (y - y_ha
     return w + lr * delta * x, b + lr * delta
 
 
-def train(x, y, lr=1.0, max_epochs=1000):
-    """Visit the examples in order; stop after an epoch without mistakes.
-
-    Returns the final (w, b), the (w, b) after every update, and the mistakes per epoch.
-    """
-    w, b = torch.zeros(x.shape[1]), torch.tensor(0.0)
-    history, mistakes = [], []
-    for _ in range(max_epochs):
-        errors = 0
-        for xi, yi in zip(x, y):
-            if predict(w, b, xi) != yi:
-                errors += 1
-                w, b = update(w, b, xi, yi, lr)
-                history.append((w.clone(), b.clone()))
-            else:  # a correct prediction must leave the weights unchanged
-                w2, b2 = update(w, b, xi, yi, lr)
-                assert torch.equal(w2, w) and torch.equal(b2, b)
-        mistakes.append(errors)
-        if errors == 0:
-            break
-    return w, b, history, mistakes
+def train(x, y, lr=1.0, epochs=30, trainer=None):
+    """The snippet's train_perceptron on torch data: final (w, b), (w, b) after every update, mistakes per epoch."""
+    w, b, mistakes, history = (trainer or train_perceptron)(np.asarray(x), np.asarray(y), epochs=epochs, lr=lr)
+    as_torch = lambda v: torch.as_tensor(v, dtype=torch.float64)  # noqa: E731
+    return as_torch(w), as_torch(b), [(as_torch(hw), as_torch(hb)) for hw, hb in history[1:]], mistakes
 
 
 def separable(n, d, gap, seed):
@@ -95,7 +88,8 @@ def test_boundary_geometry():
     torch.testing.assert_close(foot @ w + b, torch.zeros(50), atol=1e-12, rtol=0)
     # w points to the class-1 side; origin is |b| / |w| from the boundary
     assert torch.all(predict(w, b, x)[dist > 0] == 1) and torch.all(predict(w, b, x)[dist < 0] == 0)
-    origin_foot = -b * w / (w @ w)
+    # the point of the boundary closest to the origin is the minimum-norm solution of w^T x = -b (pseudo-inverse)
+    origin_foot = torch.linalg.pinv(w[None, :]) @ (-b).reshape(1)
     torch.testing.assert_close(origin_foot.norm(), b.abs() / w.norm())
     # positive rescaling changes nothing
     for c in (1e-3, 0.5, 7.0):
@@ -103,10 +97,17 @@ def test_boundary_geometry():
 
 
 def test_without_bias_nand_is_impossible():
-    # H(w^T 0) = H(0) = 0 for every w, but NAND(0, 0) = 1
+    """Without a bias, H(w^T 0) = H(0) = 0 for every w but NAND(0, 0) = 1: an exhaustive search over
+    bias-free weights (torch.heaviside with H(0) = 0 as the step) finds OR, but never NAND."""
     g = torch.linspace(-3, 3, 61)
-    W = torch.cartesian_prod(g, g)
-    assert torch.all(step(torch.zeros(2) @ W.T) == 0)
+    W = torch.cartesian_prod(g, g)  # (w1, w2), no bias
+    tables = torch.heaviside(X_BOOL @ W.T, torch.tensor(0.0)).T  # (61^2, 4): the truth table of every w
+    reached = {tuple(t) for t in tables.tolist()}
+    assert (0.0, 1.0, 1.0, 1.0) in reached  # OR needs no bias (w1 = w2 = 1) ...
+    assert (1.0, 1.0, 1.0, 0.0) not in reached  # NAND
+    assert all(t[0] == 0.0 for t in reached)  # the output at (0, 0) is always 0
+    # the snippet's step has the same convention, which is what makes the argument work
+    assert np.array_equal(SNIPPET["step"](np.array([-1.0, 0.0, 1e-12])), np.array([0.0, 0.0, 1.0]))
 
 
 # ---------------------------------------------------------------- logic gates
@@ -123,18 +124,31 @@ def test_gate_weights_from_the_table(w, b, table):
 
 
 # ---------------------------------------------------------------- learning rule
+AND_TRACE = [  # AND, lr = 1, w = 0, b = 0, order (0,0), (0,1), (1,0), (1,1): (w1, w2, b) after each update, by hand
+    (1, 1, 1), (1, 1, 0), (1, 0, -1), (2, 1, 0),  # epochs 1 and 2
+    (2, 0, -1), (1, 0, -2), (2, 1, -1),  # epoch 3
+    (1, 1, -2), (2, 2, -1),  # epoch 4
+    (2, 1, -2),  # epoch 5
+]
+AND_MISTAKES = [1, 3, 3, 2, 1, 0, 0, 0]  # per epoch; none after epoch 5
+
+
+def and_trace_off(trainer):
+    """How far a training loop is from the hand-worked AND trace: the number of (w1, w2, b) entries after
+    the updates, plus the number of per-epoch mistake counts, that differ (0 = the hand computation)."""
+    _, _, history, mistakes = train(X_BOOL, torch.tensor([0.0, 0.0, 0.0, 1.0]), epochs=len(AND_MISTAKES),
+                                    trainer=trainer)
+    got = [(*h_w.tolist(), h_b.item()) for h_w, h_b in history]
+    padded = got + [None] * (len(AND_TRACE) - len(got))
+    entries = sum(a != b for g, e in zip(padded, AND_TRACE) for a, b in zip(g or (None,) * 3, e))
+    return entries + abs(len(got) - len(AND_TRACE)) + sum(a != b for a, b in zip(mistakes, AND_MISTAKES))
+
+
 def test_and_trace_matches_hand_computation():
-    """AND, lr = 1, w = 0, b = 0, order (0,0), (0,1), (1,0), (1,1): worked out by hand."""
-    expected = [  # (w1, w2, b) after each of the 10 updates
-        (1, 1, 1), (1, 1, 0), (1, 0, -1), (2, 1, 0),  # epochs 1 and 2
-        (2, 0, -1), (1, 0, -2), (2, 1, -1),  # epoch 3
-        (1, 1, -2), (2, 2, -1),  # epoch 4
-        (2, 1, -2),  # epoch 5
-    ]
-    w, b, history, mistakes = train(X_BOOL, torch.tensor([0.0, 0.0, 0.0, 1.0]))
-    assert [(*h_w.tolist(), h_b.item()) for h_w, h_b in history] == expected
-    assert mistakes == [1, 3, 3, 2, 1, 0]
+    assert and_trace_off(train_perceptron) == 0
+    w, b, _, _ = train(X_BOOL, torch.tensor([0.0, 0.0, 0.0, 1.0]))
     assert w.tolist() == [2.0, 1.0] and b.item() == -2.0
+    assert predict(w, b, X_BOOL).tolist() == [0, 0, 0, 1]  # the page's formula agrees: it computes AND
 
 
 @pytest.mark.parametrize("lr", [0.25, 0.1, 3.0])
@@ -151,7 +165,7 @@ def test_learning_rate_only_rescales_from_zero_init(lr):
 def test_convergence_within_novikoff_bound(seed, n, d, gap):
     x, y, u = separable(n, d, gap, seed)
     w, b, history, mistakes = train(x, y)
-    assert mistakes[-1] == 0
+    assert mistakes[-1] == 0 and mistakes[-2] == 0  # converged (the snippet keeps running its epochs)
     assert torch.equal(predict(w, b, x), y)  # separates the training set
     x_aug = torch.cat([x, torch.ones(n, 1)], dim=1)
     s = 2 * y - 1
@@ -180,7 +194,7 @@ def test_sgd_on_perceptron_criterion_is_the_same_update():
 
 
 def test_updates_never_stop_on_xor():
-    _, _, _, mistakes = train(X_BOOL, XOR, max_epochs=200)
+    _, _, _, mistakes = train(X_BOOL, XOR, epochs=200)
     assert len(mistakes) == 200 and min(mistakes) >= 1
 
 
@@ -213,15 +227,6 @@ def test_xor_inequalities_contradict():
         assert rest.any()
 
 
-def test_midpoint_identity_for_affine_functions():
-    torch.manual_seed(6)
-    w, b = torch.randn(1000, 2), torch.randn(1000)
-    f = X_BOOL @ w.T + b  # (4, 1000)
-    mid = torch.tensor([0.5, 0.5]) @ w.T + b
-    torch.testing.assert_close(mid, (f[1] + f[2]) / 2)
-    torch.testing.assert_close(mid, (f[0] + f[3]) / 2)
-
-
 # ---------------------------------------------------------------- two layers solve XOR
 def test_hand_set_two_layer_network():
     W1 = torch.tensor([[1.0, 1.0], [-1.0, -1.0]])
@@ -250,3 +255,36 @@ def test_relu_solution_and_product_feature():
     # with the product feature the perceptron rule itself now converges on XOR
     w_f, b_f, _, mistakes = train(phi, XOR)
     assert mistakes[-1] == 0 and predict(w_f, b_f, phi).tolist() == XOR.tolist()
+
+
+# ---------------------------------------------------------------- mutation tests
+def with_step(step_fn):
+    """The snippet's train_perceptron, unchanged, but calling a different step function."""
+    f = train_perceptron
+    return types.FunctionType(f.__code__, {**f.__globals__, "step": step_fn}, f.__name__, f.__defaults__)
+
+
+WRONG_TRAINERS = {
+    # w <- w - lr (y - y_hat) x: the sign of the rule flipped (the snippet's loop with lr = -1)
+    "update sign flipped": lambda x, y, epochs, lr: train_perceptron(x, y, epochs=epochs, lr=-lr),
+    "step with H(0) = 1": with_step(lambda z: (z >= 0).astype(float)),
+    "sign(z) as the output with 0/1 labels": with_step(np.sign),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG_TRAINERS))
+def test_wrong_learning_rules_are_caught(name):
+    assert and_trace_off(train_perceptron) == 0  # the snippet's loop reproduces the hand trace ...
+    off = and_trace_off(WRONG_TRAINERS[name])
+    assert off > 0, f"{name}: reproduces the hand-worked trace"  # ... a wrong rule does not
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("OR weights", ([1.0, 1.0], -0.5)),  # the classic mistake: the OR row used for AND
+    ("weights' sign flipped too (NAND's row)", ([-1.0, -1.0], 1.5)),
+    ("threshold 1.5 read as the bias (theta = -b)", ([1.0, 1.0], 1.5)),
+])
+def test_wrong_gate_weights_are_caught(name, wrong):
+    w, b = wrong
+    assert predict(torch.tensor([1.0, 1.0]), torch.tensor(-1.5), X_BOOL).tolist() == [0, 0, 0, 1]
+    assert predict(torch.tensor(w), torch.tensor(b), X_BOOL).tolist() != [0, 0, 0, 1], name

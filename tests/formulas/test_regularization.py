@@ -4,6 +4,8 @@ The page's equations are implemented here from scratch (Bernoulli masks, exact s
 all masks, hand-written gradients and updates) and compared with PyTorch (nn.Dropout,
 F.dropout, autograd, torch.optim.SGD / Adam / AdamW). Statistical checks use tolerances
 derived from the standard error, tight enough that the unscaled (wrong) dropout fails them.
+The mutation tests at the end run wrong dropout scalings, wrong penalties and wrong weight-decay
+updates through the same comparisons (dropout_mean_z, input_dropout_penalty_off, weight_decay_off).
 """
 
 import itertools
@@ -43,19 +45,29 @@ def mask_probs(masks, p):
 # ---------------------------------------------------------------------------
 # E[m h / (1 - p)] = h,  Var[m h / (1 - p)] = p / (1 - p) h^2  (statistically)
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("p,d,seed", [(0.1, 5, 0), (0.3, 8, 1), (0.5, 4, 2), (0.8, 6, 3)])
-def test_inverted_dropout_expectation_and_variance(p, d, seed):
+def dropout_mean_z(dropout, p, d, seed, n=200_000):
+    """Sample mean of dropout(h) over n draws against E = h (the page's claim for inverted dropout), in standard
+    errors of the page's variance p / (1 - p) h^2; also returns the sample variance and that variance."""
     gen = torch.Generator().manual_seed(seed)
     h = torch.randn(d, dtype=DTYPE, generator=gen) + 0.5 * torch.sign(torch.randn(d, dtype=DTYPE, generator=gen))
-    n = 200_000
-    samples = inverted_dropout(h.expand(n, d), p, gen)
-    se = torch.sqrt(p / (1 - p) * h**2 / n)  # standard error of the sample mean, from the page's variance
-    z = (samples.mean(0) - h).abs() / se
-    assert z.max() < 5.0  # E = h within 5 standard errors
-    torch.testing.assert_close(samples.var(0), p / (1 - p) * h**2, rtol=0.03, atol=0)
-    # the same tolerance rejects dropout without the 1/(1-p) factor: E[m h] = (1 - p) h != h
-    wrong = unscaled_dropout(h.expand(n, d), p, gen)
-    assert ((wrong.mean(0) - h).abs() / se).max() > 5.0
+    samples = dropout(h.expand(n, d), p, gen)
+    var = p / (1 - p) * h**2
+    se = torch.sqrt(var / n)  # standard error of the sample mean, from the page's variance
+    return ((samples.mean(0) - h).abs() / se).max().item(), samples.var(0), var
+
+
+def nn_dropout(h, p, gen):
+    """torch.nn.functional.dropout in training mode, seeded from gen."""
+    torch.manual_seed(int(torch.randint(2**31, (), generator=gen)))
+    return F.dropout(h, p=p, training=True)
+
+
+@pytest.mark.parametrize("p,d,seed", [(0.1, 5, 0), (0.3, 8, 1), (0.5, 4, 2), (0.8, 6, 3)])
+@pytest.mark.parametrize("dropout", [inverted_dropout, nn_dropout], ids=["page formula", "F.dropout"])
+def test_inverted_dropout_expectation_and_variance(p, d, seed, dropout):
+    z, sample_var, var = dropout_mean_z(dropout, p, d, seed)
+    assert z < 5.0  # E = h within 5 standard errors
+    torch.testing.assert_close(sample_var, var, rtol=0.03, atol=0)
 
 
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.8])
@@ -81,19 +93,9 @@ def test_nn_dropout_train_mode_values_and_rate(p, shape):
     torch.testing.assert_close(ours[~ours_dropped], x[~ours_dropped] / (1 - p), rtol=1e-15, atol=0)
 
 
-@pytest.mark.parametrize("p", [0.2, 0.5])
-def test_nn_dropout_mean_is_the_input(p):
-    torch.manual_seed(2)
-    h = torch.tensor([2.0, -1.0, 0.3, 4.0], dtype=DTYPE)
-    n = 200_000
-    out = torch.nn.Dropout(p).train()(h.expand(n, 4))
-    se = torch.sqrt(p / (1 - p) * h**2 / n)
-    assert ((out.mean(0) - h).abs() / se).max() < 5.0
-    assert (((1 - p) * h - h).abs() / se).min() > 5.0  # the unscaled expectation would be detected
-
-
 @pytest.mark.parametrize("p", [0.0, 0.3, 0.9])
 def test_dropout_eval_mode_is_identity(p):
+    torch.manual_seed(4)
     x = torch.randn(6, 5, dtype=DTYPE)
     drop = torch.nn.Dropout(p)
     drop.eval()
@@ -121,11 +123,18 @@ def test_original_test_scaling_equals_expectation(p, d, out, seed):
     # inverted dropout: E_m[W (m * h / (1 - p)) + b] = W h + b  (test time: identity)
     e_inv = (probs[:, None] * ((masks * h / q) @ W.T + b)).sum(0)
     torch.testing.assert_close(e_inv, W @ h + b, rtol=1e-13, atol=1e-13)
-    # the two schemes are the same network with W_inv = (1 - p) W_orig, mask by mask and at test time
+    # the two schemes are the same network with W_inv = (1 - p) W_orig, mask by mask and at test time:
+    # Linear(W_inv) after nn.Dropout (which outputs m h / (1 - p)) is W (m h), with m read off its output
     W_inv = q * W
-    for m in masks:
-        torch.testing.assert_close(W_inv @ (m * h / q), W @ (m * h), rtol=1e-13, atol=1e-13)
-    torch.testing.assert_close(W_inv @ h, W @ (q * h), rtol=1e-13, atol=1e-13)
+    inv = torch.nn.Sequential(torch.nn.Dropout(p), torch.nn.Linear(d, out, bias=False, dtype=DTYPE))
+    with torch.no_grad():
+        inv[1].weight.copy_(W_inv)
+    torch.manual_seed(seed)
+    H = h.expand(64, d)  # 64 masks
+    dropped = inv[0](H)
+    m = (dropped != 0).to(DTYPE)
+    torch.testing.assert_close(inv[1](dropped), (m * h) @ W.T, rtol=1e-13, atol=1e-13)
+    torch.testing.assert_close(inv.eval()(h), W @ (q * h), rtol=1e-13, atol=1e-13)  # test time
     # and the inverted expectation equals torch's eval-mode output of Linear after Dropout
     lin = torch.nn.Linear(d, out, dtype=DTYPE)
     with torch.no_grad():
@@ -150,24 +159,32 @@ def test_original_scheme_expectation_statistically_matches_torch_times_keep_prob
 # dropout on the inputs of linear regression = data-dependent L2 penalty (exact, all masks)
 # E_m[(1/N) sum_i (y_i - sum_j x_ij w_j m_ij / (1-p))^2] = (1/N)||y - Xw||^2 + p/(1-p) sum_j c_j w_j^2
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("n,d,p,seed", [(6, 3, 0.4, 0), (4, 4, 0.2, 1), (10, 2, 0.7, 2)])
-def test_input_dropout_linear_regression_is_weighted_l2(n, d, p, seed):
+def page_penalty(X, w, p):  # p/(1-p) sum_j c_j w_j^2, c_j = (1/N) sum_i x_ij^2
+    return p / (1 - p) * ((X**2).mean(0) * w**2).sum()
+
+
+def input_dropout_penalty_off(penalty, n, d, p, seed):
+    """Exact expectation over every input mask of the dropout-regression loss, computed with F.mse_loss,
+    against (1/N)||y - Xw||^2 + penalty(X, w, p); the difference in units of the tolerance (1e-12)."""
     gen = torch.Generator().manual_seed(seed)
     X = torch.randn(n, d, dtype=DTYPE, generator=gen) * torch.linspace(0.5, 2.0, d, dtype=DTYPE)
     y = torch.randn(n, dtype=DTYPE, generator=gen)
     w = torch.randn(d, dtype=DTYPE, generator=gen)
-    q = 1 - p
     masks, probs = all_masks(d), mask_probs(all_masks(d), p)
     # exact expectation: each example has its own independent mask
     expected = 0.0
     for i in range(n):
-        preds = (masks * X[i] / q) @ w
-        expected += (probs * (y[i] - preds) ** 2).sum() / n
-    c = (X**2).mean(0)
-    rhs = ((y - X @ w) ** 2).mean() + p / q * (c * w**2).sum()
-    torch.testing.assert_close(expected, rhs, rtol=1e-12, atol=1e-12)
-    # the penalty is not a plain ridge term lambda ||w||^2 unless all c_j are equal
-    assert c.max() / c.min() > 1.5
+        preds = (masks * X[i] / (1 - p)) @ w
+        expected += (probs * F.mse_loss(preds, y[i].expand(len(masks)), reduction="none")).sum() / n
+    rhs = F.mse_loss(X @ w, y) + penalty(X, w, p)
+    diff = (expected - rhs).abs().item() / (1e-12 + 1e-12 * rhs.abs().item())
+    return math.inf if math.isnan(diff) else diff
+
+
+@pytest.mark.parametrize("n,d,p,seed", [(6, 3, 0.4, 0), (4, 4, 0.2, 1), (10, 2, 0.7, 2)])
+def test_input_dropout_linear_regression_is_weighted_l2(n, d, p, seed):
+    assert input_dropout_penalty_off(page_penalty, n, d, p, seed) <= 1.0
+    # the penalty is not a plain ridge term lambda ||w||^2: the c_j differ (see the mutation test)
 
 
 # ---------------------------------------------------------------------------
@@ -175,7 +192,7 @@ def test_input_dropout_linear_regression_is_weighted_l2(n, d, p, seed):
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("p", [0.2, 0.5])
 def test_dropout_commutes_with_relu(p):
-    x = torch.randn(50, 20, dtype=DTYPE)
+    x = torch.randn(50, 20, dtype=DTYPE, generator=torch.Generator().manual_seed(5))
     torch.manual_seed(0)
     a = F.dropout(F.relu(x), p=p)
     torch.manual_seed(0)
@@ -194,7 +211,7 @@ def test_dropout_commutes_with_relu(p):
 @pytest.mark.parametrize("lam", [1e-4, 0.1, 3.0])
 @pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 2)])
 def test_l2_penalty_gradient(lam, shape):
-    w = torch.randn(shape, dtype=DTYPE, requires_grad=True)
+    w = torch.randn(shape, dtype=DTYPE, generator=torch.Generator().manual_seed(6), requires_grad=True)
     penalty = lam / 2 * (w**2).sum()
     (g,) = torch.autograd.grad(penalty, w)
     torch.testing.assert_close(g, lam * w.detach(), rtol=1e-15, atol=0)
@@ -209,8 +226,17 @@ def _ls_grad(w, b, X, y):
     return X.T @ r / len(y), r.mean()
 
 
-@pytest.mark.parametrize("lam,lr,steps,seed", [(0.1, 0.05, 5, 0), (1.0, 0.1, 12, 1), (0.01, 0.3, 20, 2)])
-def test_sgd_weight_decay_matches_hand_update(lam, lr, steps, seed):
+def l2_step(w, gw, lr, lam):  # w - eta (grad L + lambda w): the gradient of L + (lambda/2)||w||^2
+    return w - lr * (gw + lam * w)
+
+
+def shrink_step(w, gw, lr, lam):  # (1 - eta lambda) w - eta grad L: shrink, then step
+    return (1 - lr * lam) * w - lr * gw
+
+
+def weight_decay_off(step, lam, lr, steps, seed):
+    """Hand updates w <- step(w, grad, lr, lam) (bias: plain SGD) next to torch.optim.SGD with weight_decay=lam
+    on the weights only; the largest difference after any step in units of atol = 1e-12."""
     X, y = regression_data(40, 6, seed)
     torch.manual_seed(seed)
     model = torch.nn.Linear(6, 1, dtype=DTYPE)
@@ -221,30 +247,26 @@ def test_sgd_weight_decay_matches_hand_update(lam, lr, steps, seed):
     ], lr=lr)
     w = model.weight.detach().clone().reshape(6)
     b = model.bias.detach().clone().reshape(())
-    w_shrink = w.clone()
+    worst = 0.0
     for _ in range(steps):
         loss = 0.5 * ((model(X).squeeze(-1) - y) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
         gw, gb = _ls_grad(w, b, X, y)
-        gw_s, _ = _ls_grad(w_shrink, b, X, y)
-        w = w - lr * (gw + lam * w)  # gradient of L + (lambda/2)||w||^2
-        w_shrink = (1 - lr * lam) * w_shrink - lr * gw_s  # shrink, then step
-        b = b - lr * gb
-        torch.testing.assert_close(model.weight.detach().reshape(6), w, rtol=0, atol=1e-12)
-        torch.testing.assert_close(w_shrink, w, rtol=0, atol=1e-12)
-        torch.testing.assert_close(model.bias.detach().reshape(()), b, rtol=0, atol=1e-12)
-    # weight decay did something: the plain-SGD trajectory is different
-    torch.manual_seed(seed)
-    plain = torch.nn.Linear(6, 1, dtype=DTYPE)
-    opt = torch.optim.SGD(plain.parameters(), lr=lr)
-    for _ in range(steps):
-        loss = 0.5 * ((plain(X).squeeze(-1) - y) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert not torch.allclose(plain.weight.detach().reshape(6), w, atol=1e-6)
+        w, b = step(w, gw, lr, lam), b - lr * gb
+        diff = max((model.weight.detach().reshape(6) - w).abs().max().item(),
+                   (model.bias.detach().reshape(()) - b).abs().item()) / 1e-12
+        worst = math.inf if math.isnan(diff) else max(worst, diff)
+    return worst
+
+
+@pytest.mark.parametrize("lam,lr,steps,seed", [(0.1, 0.05, 5, 0), (1.0, 0.1, 12, 1), (0.01, 0.3, 20, 2)])
+def test_sgd_weight_decay_matches_hand_update(lam, lr, steps, seed):
+    assert weight_decay_off(l2_step, lam, lr, steps, seed) <= 1.0
+    assert weight_decay_off(shrink_step, lam, lr, steps, seed) <= 1.0  # the same update, written as a shrink
+    # weight decay did something: plain SGD (no decay) is rejected by the same comparison
+    assert weight_decay_off(lambda w, gw, lr, lam: w - lr * gw, lam, lr, steps, seed) > 1e6
 
 
 # ---------------------------------------------------------------------------
@@ -310,3 +332,43 @@ def test_decoupled_decay_shrinks_in_proportion_coupled_adam_does_not():
     # Adam normalises lam * w by its own magnitude: the first step is about lr * sign(w) for every weight
     torch.testing.assert_close(w0 - results["adam_l2"], lr * torch.sign(w0), rtol=1e-5, atol=0)
     assert not torch.allclose(results["adamw"], results["adam_l2"])
+
+
+# ---------------------------------------------------------------------------
+# Mutation tests: wrong formulas through the same comparisons
+# ---------------------------------------------------------------------------
+DROPOUT_MUTANTS = {
+    "no 1/(1 - p) (the original scheme's training mode)": unscaled_dropout,
+    "divided by p instead of 1 - p": lambda h, p, gen: unscaled_dropout(h, p, gen) / p,
+    "keep probability p instead of 1 - p": lambda h, p, gen: inverted_dropout(h, 1 - p, gen) * p / (1 - p),
+}
+
+
+@pytest.mark.parametrize("name,p", [(name, p) for name in DROPOUT_MUTANTS for p in (0.2, 0.5, 0.8)
+                                    if p != 0.5 or name.startswith("no ")])  # the p <-> 1 - p slips are harmless at 1/2
+def test_wrong_dropout_scalings_are_caught(name, p):
+    assert dropout_mean_z(inverted_dropout, p, 6, 7, n=50_000)[0] < 5.0
+    assert dropout_mean_z(DROPOUT_MUTANTS[name], p, 6, 7, n=50_000)[0] > 50.0  # ten times the acceptance threshold
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("p instead of p/(1 - p)", lambda X, w, p: p * ((X**2).mean(0) * w**2).sum()),
+    ("(1 - p)/p", lambda X, w, p: (1 - p) / p * ((X**2).mean(0) * w**2).sum()),
+    ("plain ridge ||w||^2 (c_j = 1)", lambda X, w, p: p / (1 - p) * (w**2).sum()),
+    ("c_j = Var(x_j) instead of mean x_j^2", lambda X, w, p: p / (1 - p) * (X.var(0, correction=0) * w**2).sum()),
+    ("(sum_j c_j w_j)^2", lambda X, w, p: p / (1 - p) * ((X**2).mean(0) * w).sum() ** 2),
+])
+def test_wrong_dropout_penalties_are_caught(name, wrong):
+    assert input_dropout_penalty_off(page_penalty, 6, 3, 0.4, 0) <= 1.0
+    assert input_dropout_penalty_off(wrong, 6, 3, 0.4, 0) > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("lambda/2 w in the gradient", lambda w, gw, lr, lam: w - lr * (gw + lam / 2 * w)),
+    ("decay not scaled by eta: (1 - lambda) w", lambda w, gw, lr, lam: (1 - lam) * w - lr * gw),
+    ("decay added: (1 + eta lambda) w", lambda w, gw, lr, lam: (1 + lr * lam) * w - lr * gw),
+    ("shrink after the step, with the shrunk gradient", lambda w, gw, lr, lam: (1 - lr * lam) * (w - lr * gw)),
+])
+def test_wrong_weight_decay_updates_are_caught(name, wrong):
+    assert weight_decay_off(l2_step, 0.1, 0.05, 5, 0) <= 1.0
+    assert weight_decay_off(wrong, 0.1, 0.05, 5, 0) > 1e6

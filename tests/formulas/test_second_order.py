@@ -1,9 +1,12 @@
 """Formula tests for docs/*/optimization/second-order.md.
 
 Each update rule on the page (Newton, damped Newton, BFGS, Gauss-Newton, Hessian-vector
-products) is implemented from scratch with plain tensor operations and checked against a
-reference that does not use it: closed-form minimisers, torch.autograd.functional.hessian,
-torch.autograd.functional.hvp, torch.optim.LBFGS, or the behaviour the page claims.
+products) is checked against a reference that does not use it: closed-form minimisers,
+torch.autograd.functional.hessian, torch.autograd.functional.hvp, torch.optim.LBFGS, or the
+behaviour the page claims. The Newton step is the one the page shows (newton_step in
+snippets/second_order.py), loaded from the snippet; BFGS and the Gauss-Newton decomposition are
+written from the page's formulas. The mutation tests at the end run wrong Newton steps, BFGS
+updates and Gauss-Newton Hessians through the same comparisons.
 """
 
 import math
@@ -11,7 +14,13 @@ import math
 import pytest
 import torch
 
+from snippet_code import snippet_function
+
 DTYPE = torch.float64
+pytestmark = pytest.mark.usefixtures("float64")  # the snippet's step builds its identity in the default dtype
+
+# theta - (H + damping I)^{-1} grad L(theta), gradient and Hessian from autograd
+newton_step = snippet_function("second_order", "newton_step")["newton_step"]
 
 
 def random_spd(n, kappa, seed):
@@ -20,29 +29,34 @@ def random_spd(n, kappa, seed):
     return q @ torch.diag(torch.logspace(0, math.log10(kappa), n, dtype=DTYPE)) @ q.T
 
 
-def newton_step(loss_fn, theta, damping=0.0):
-    """Page: theta - (H + lambda I)^{-1} grad L(theta), solved with torch.linalg.solve."""
-    g = torch.autograd.functional.jacobian(loss_fn, theta)
-    H = torch.autograd.functional.hessian(loss_fn, theta)
-    return theta - torch.linalg.solve(H + damping * torch.eye(theta.numel(), dtype=DTYPE), g)
-
-
 # ---------------------------------------------------------------------------
 # Newton: one step to the exact minimiser of a quadratic
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("n,kappa,seed", [(2, 25.0, 0), (5, 1e3, 1), (10, 1e6, 2), (30, 10.0, 3)])
-def test_newton_one_step_on_spd_quadratic(n, kappa, seed):
+def one_step_off(step, n, kappa, seed):
+    """One step of `step` on L = theta^T A theta / 2 - b^T theta from three starts, against the closed-form
+    minimiser A^{-1} b (Cholesky); the worst error in units of the tolerance 1e-12 kappa (1 + |theta*|)."""
     A = random_spd(n, kappa, seed)
     b = torch.randn(n, generator=torch.Generator().manual_seed(seed + 50), dtype=DTYPE)
 
-    def L(theta):  # L = theta^T A theta / 2 - b^T theta, minimiser A^{-1} b
+    def L(theta):
         return 0.5 * theta @ A @ theta - b @ theta
 
     theta_star = torch.cholesky_solve(b[:, None], torch.linalg.cholesky(A))[:, 0]  # closed form
+    worst = 0.0
     for start_seed in range(3):
         theta0 = 10 * torch.randn(n, generator=torch.Generator().manual_seed(start_seed), dtype=DTYPE)
-        theta1 = newton_step(L, theta0)
-        assert (theta1 - theta_star).norm() <= 1e-12 * kappa * (1 + theta_star.norm())
+        err = (step(L, theta0) - theta_star).norm().item() / (1e-12 * kappa * (1 + theta_star.norm().item()))
+        worst = math.inf if math.isnan(err) else max(worst, err)
+    return worst
+
+
+@pytest.mark.parametrize("n,kappa,seed", [(2, 25.0, 0), (5, 1e3, 1), (10, 1e6, 2), (30, 10.0, 3)])
+def test_newton_one_step_on_spd_quadratic(n, kappa, seed):
+    assert one_step_off(newton_step, n, kappa, seed) <= 1.0
+    A = random_spd(n, kappa, seed)
+    b = torch.randn(n, generator=torch.Generator().manual_seed(seed + 50), dtype=DTYPE)
+    theta_star = torch.linalg.solve(A, b)
+    theta0 = 10 * torch.randn(n, generator=torch.Generator().manual_seed(2), dtype=DTYPE)
     # gradient descent with the best fixed step is nowhere near after one step
     if kappa > 10:
         lam = torch.linalg.eigvalsh(A)
@@ -63,8 +77,8 @@ def test_gd_is_the_minimiser_of_the_linear_model_plus_proximity_term():
     for _ in range(100):  # and no other step does better
         other = best + 0.1 * torch.randn(6, generator=gen, dtype=DTYPE)
         assert model(other) > model(best)
-    # the linear model alone has no minimum: it decreases without bound along -g
-    assert g @ (-1e6 * g) < -1e5
+    # and it is the Newton step of the model, whose Hessian is I / eta
+    torch.testing.assert_close(newton_step(model, torch.zeros(6)), best, rtol=1e-13, atol=1e-15)
 
 
 # ---------------------------------------------------------------------------
@@ -271,25 +285,43 @@ def bfgs_update(B, s, y):
     return (eye - rho * torch.outer(s, y)) @ B @ (eye - rho * torch.outer(y, s)) + rho * torch.outer(s, s)
 
 
-@pytest.mark.parametrize("n,kappa,seed", [(3, 10.0, 0), (6, 100.0, 1), (12, 1e3, 2)])
-def test_bfgs_secant_condition_and_n_step_termination(n, kappa, seed):
+def tolerances_off(actual, expected, rtol, atol):
+    """How many tolerances the worst entry is off (<= 1 passes assert_close(rtol, atol)); NaN counts as inf."""
+    if actual.shape != expected.shape:
+        return math.inf
+    return ((actual - expected).abs() / (atol + rtol * expected.abs())).nan_to_num(nan=math.inf).max().item()
+
+
+def bfgs_off(update, n, kappa, seed):
+    """BFGS with exact line searches on a quadratic, the inverse-Hessian approximation B updated by `update`:
+    the worst of the secant condition B+ y = s after every step, theta_n = A^{-1} b (torch.linalg.solve)
+    and B_n = A^{-1} (torch.linalg.inv), each in units of its tolerance. Also returns the smallest eigenvalue
+    of B met along the way."""
     A = random_spd(n, kappa, seed)
     b = torch.randn(n, generator=torch.Generator().manual_seed(seed + 7), dtype=DTYPE)
-    theta_star = torch.linalg.solve(A, b)
     theta, B = torch.zeros(n, dtype=DTYPE), torch.eye(n, dtype=DTYPE)
+    worst, min_eig = 0.0, math.inf
     for _ in range(n):
         g = A @ theta - b
         p = -B @ g
         alpha = -(g @ p) / (p @ A @ p)  # exact line search on a quadratic
         s = alpha * p
         y = A @ (theta + s) - b - g
-        B = bfgs_update(B, s, y)
-        torch.testing.assert_close(B @ y, s, rtol=1e-9, atol=1e-12)  # secant condition
-        assert torch.linalg.eigvalsh(B).min() > 0  # stays positive definite (y^T s > 0)
+        B = update(B, s, y)
+        worst = max(worst, tolerances_off(B @ y, s, 1e-9, 1e-12))  # secant condition
+        min_eig = min(min_eig, torch.linalg.eigvalsh(B).min().item())
         theta = theta + s
     # on a quadratic with exact line searches: the minimiser after n steps, and B = A^{-1}
-    torch.testing.assert_close(theta, theta_star, rtol=1e-7, atol=1e-9)
-    torch.testing.assert_close(B, torch.linalg.inv(A), rtol=1e-6, atol=1e-8)
+    worst = max(worst, tolerances_off(theta, torch.linalg.solve(A, b), 1e-7, 1e-9),
+                tolerances_off(B, torch.linalg.inv(A), 1e-6, 1e-8))
+    return worst, min_eig
+
+
+@pytest.mark.parametrize("n,kappa,seed", [(3, 10.0, 0), (6, 100.0, 1), (12, 1e3, 2)])
+def test_bfgs_secant_condition_and_n_step_termination(n, kappa, seed):
+    off, min_eig = bfgs_off(bfgs_update, n, kappa, seed)
+    assert off <= 1.0
+    assert min_eig > 0  # B stays positive definite (y^T s > 0)
 
 
 @pytest.mark.parametrize("n,kappa,seed", [(5, 10.0, 0), (20, 1e3, 1), (50, 1e2, 2)])
@@ -315,6 +347,27 @@ def test_torch_lbfgs_reaches_the_closed_form_minimiser(n, kappa, seed):
 # ---------------------------------------------------------------------------
 # Gauss-Newton: H = J^T J + sum_i r_i Hess(r_i)
 # ---------------------------------------------------------------------------
+def gauss_newton_hessian(J, r, hess_r):  # Page: H = J^T J + sum_i r_i Hess(r_i)
+    return J.T @ J + sum(ri * Hi for ri, Hi in zip(r, hess_r))
+
+
+def gauss_newton_off(hessian_formula):
+    """The Hessian of L = |r(theta)|^2 / 2 for r_i = a exp(-k x_i) - y_i, from hessian_formula(J, r, Hess(r_i))
+    with J and Hess(r_i) from autograd, against torch.autograd.functional.hessian(L), in tolerances."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.linspace(0, 2, 15, dtype=DTYPE)
+    y = 1.5 * torch.exp(-0.8 * x) + 0.05 * torch.randn(15, generator=gen, dtype=DTYPE)
+
+    def residuals(theta):
+        return theta[0] * torch.exp(-theta[1] * x) - y
+
+    theta = torch.tensor([1.0, 0.5], dtype=DTYPE)
+    J = torch.autograd.functional.jacobian(residuals, theta)  # (15, 2)
+    hess_r = [torch.autograd.functional.hessian(lambda t, i=i: residuals(t)[i], theta) for i in range(15)]
+    H = torch.autograd.functional.hessian(lambda t: 0.5 * (residuals(t) ** 2).sum(), theta)
+    return tolerances_off(hessian_formula(J, residuals(theta), hess_r), H, 1e-12, 1e-13)
+
+
 def test_gauss_newton_decomposition():
     gen = torch.Generator().manual_seed(0)
     x = torch.linspace(0, 2, 15, dtype=DTYPE)
@@ -330,12 +383,79 @@ def test_gauss_newton_decomposition():
     J = torch.autograd.functional.jacobian(residuals, theta)  # (15, 2)
     r = residuals(theta)
     torch.testing.assert_close(torch.autograd.functional.jacobian(L, theta), J.T @ r, rtol=1e-12, atol=1e-13)
-    hess_r = [torch.autograd.functional.hessian(lambda t, i=i: residuals(t)[i], theta) for i in range(15)]
-    H = torch.autograd.functional.hessian(L, theta)
-    torch.testing.assert_close(H, J.T @ J + sum(ri * Hi for ri, Hi in zip(r, hess_r)), rtol=1e-12, atol=1e-13)
+    assert gauss_newton_off(gauss_newton_hessian) <= 1.0
     assert torch.linalg.eigvalsh(J.T @ J).min() >= 0
     # linear residuals: Gauss-Newton is exact
     Xd = torch.randn(15, 3, generator=gen, dtype=DTYPE)
     w = torch.randn(3, generator=gen, dtype=DTYPE)
     H_lin = torch.autograd.functional.hessian(lambda t: 0.5 * ((Xd @ t - y) ** 2).sum(), w)
     torch.testing.assert_close(H_lin, Xd.T @ Xd, rtol=1e-12, atol=1e-13)
+
+
+# ---------------------------------------------------------------------------
+# Mutation tests: wrong update rules through the same comparisons
+# ---------------------------------------------------------------------------
+def _grad_hess(loss_fn, theta):
+    return torch.autograd.functional.jacobian(loss_fn, theta), torch.autograd.functional.hessian(loss_fn, theta)
+
+
+def newton_sign_flipped(loss_fn, theta):  # theta + H^-1 g
+    g, H = _grad_hess(loss_fn, theta)
+    return theta + torch.linalg.solve(H, g)
+
+
+def newton_times_hessian(loss_fn, theta):  # theta - H g instead of theta - H^-1 g
+    g, H = _grad_hess(loss_fn, theta)
+    return theta - H @ g
+
+
+def newton_diagonal_hessian(loss_fn, theta):  # theta - g / diag(H)
+    g, H = _grad_hess(loss_fn, theta)
+    return theta - g / torch.diagonal(H)
+
+
+def newton_half_step(loss_fn, theta):  # a stray 1/2 from L = theta^T A theta / 2
+    g, H = _grad_hess(loss_fn, theta)
+    return theta - 0.5 * torch.linalg.solve(H, g)
+
+
+def newton_damped_by_default(loss_fn, theta):  # lambda = 1 left in
+    return newton_step(loss_fn, theta, damping=1.0)
+
+
+@pytest.mark.parametrize("wrong", [newton_sign_flipped, newton_times_hessian, newton_diagonal_hessian,
+                                   newton_half_step, newton_damped_by_default], ids=lambda f: f.__name__)
+def test_wrong_newton_steps_are_caught(wrong):
+    assert one_step_off(newton_step, 5, 1e3, 1) <= 1.0
+    assert one_step_off(wrong, 5, 1e3, 1) > 1e6
+
+
+def _bfgs_outer(B, s, y, rho):
+    eye = torch.eye(len(s), dtype=DTYPE)
+    return (eye - rho * torch.outer(s, y)) @ B @ (eye - rho * torch.outer(y, s)) + rho * torch.outer(s, s)
+
+
+BFGS_MUTANTS = {
+    "rho = 1 / s^T s": lambda B, s, y: _bfgs_outer(B, s, y, 1.0 / (s @ s)),
+    "rho s s^T term dropped": lambda B, s, y: _bfgs_outer(B, s, y, 1.0 / (y @ s)) - torch.outer(s, s) / (y @ s),
+    "s and y swapped (the update of the Hessian itself)": lambda B, s, y: bfgs_update(B, y, s),
+    "outer products not transposed": lambda B, s, y: (
+        (torch.eye(len(s), dtype=DTYPE) - torch.outer(s, y) / (y @ s)) @ B
+        @ (torch.eye(len(s), dtype=DTYPE) - torch.outer(s, y) / (y @ s)) + torch.outer(s, s) / (y @ s)),
+}
+
+
+@pytest.mark.parametrize("name", list(BFGS_MUTANTS))
+def test_wrong_bfgs_updates_are_caught(name):
+    assert bfgs_off(bfgs_update, 6, 100.0, 1)[0] <= 1.0
+    assert bfgs_off(BFGS_MUTANTS[name], 6, 100.0, 1)[0] > 1e6
+
+
+@pytest.mark.parametrize("name,wrong", [
+    ("J^T J only (the Gauss-Newton approximation is not the Hessian)", lambda J, r, Hr: J.T @ J),
+    ("J J^T", lambda J, r, Hr: J @ J.T),
+    ("residual term subtracted", lambda J, r, Hr: J.T @ J - sum(ri * Hi for ri, Hi in zip(r, Hr))),
+])
+def test_wrong_gauss_newton_hessians_are_caught(name, wrong):
+    assert gauss_newton_off(gauss_newton_hessian) <= 1.0
+    assert gauss_newton_off(wrong) > 1e6
