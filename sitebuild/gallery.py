@@ -29,6 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
+from collections.abc import Callable
 from pathlib import Path
 
 from mkdocs.config import base
@@ -36,7 +37,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from sitebuild import notebooks
@@ -45,6 +46,7 @@ from sitebuild.site_files import AFTER_I18N, add_file, language_prefix
 log = logging.getLogger("mkdocs.plugins.sitebuild.gallery")
 
 STYLESHEET = "assets/gallery.css"
+INCLUDE = re.compile(r'--8<-- "snippets/(\w+)\.py')
 FIGURE = re.compile(r'<img (?=[^>]*\bsrc="([^"]*figures/([^"/]+\.svg))")[^>]*>')
 SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"[^>]*?\bheight="([\d.]+)pt"')
 
@@ -56,6 +58,20 @@ def svg_size(path: Path) -> tuple[int, int] | None:
     return (round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)) if m else None
 
 
+def modified_with_snippets(file: File, snippets: list[Path]) -> Callable[[], bool]:
+    """``file.is_modified`` that also counts the snippets the page includes (``mkdocs serve --dirty``
+    rebuilds a page whose snippet changed, so its code and figure sizes are never stale)."""
+    own = file.is_modified
+
+    def is_modified() -> bool:
+        if own():
+            return True
+        built = Path(file.abs_dest_path)
+        return not built.is_file() or any(s.stat().st_mtime > built.stat().st_mtime for s in snippets if s.is_file())
+
+    return is_modified
+
+
 def sized_figure(match: re.Match[str], sizes: dict[str, tuple[int, int]]) -> str:
     """The figure's <img> with width and height (the browser reserves its box: no layout shift),
     wrapped in a link to the SVG, so a reader can open it full size."""
@@ -65,6 +81,52 @@ def sized_figure(match: re.Match[str], sizes: dict[str, tuple[int, int]]) -> str
     return f'<a class="figure-zoom" href="{match[1]}">{img}</a>'
 
 RUNNER = Path(__file__).with_name("runner.py")
+
+
+class WarmRunner:
+    """Under ``mkdocs serve``: one runner process kept alive between rebuilds (imports paid once).
+
+    Module-level, because mkdocs creates the plugins anew for every rebuild.
+    """
+
+    proc: subprocess.Popen[str] | None = None
+    code = b""  # the runner source the process was started from
+
+    @classmethod
+    def start(cls) -> None:
+        """Start (or restart, if the runner's code changed) the warm process; it imports in the background."""
+        code = RUNNER.read_bytes()
+        if cls.proc is None or cls.proc.poll() is not None or cls.code != code:
+            cls.stop()
+            cls.proc = subprocess.Popen(
+                [sys.executable, "-m", "sitebuild.runner", "--serve"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=RUNNER.parent.parent,
+                env={**os.environ, "MPLBACKEND": "Agg"},
+            )
+            cls.code = code
+
+    @classmethod
+    def run(cls, request: dict) -> bool:
+        """Run ``request`` in the warm process; False if it is not available (use a fresh one)."""
+        cls.start()
+        assert cls.proc is not None and cls.proc.stdin is not None and cls.proc.stdout is not None
+        try:
+            cls.proc.stdin.write(json.dumps(request) + "\n")
+            cls.proc.stdin.flush()
+            return cls.proc.stdout.readline().strip() == "done"
+        except OSError:
+            cls.stop()
+            return False
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.proc is not None:
+            cls.proc.kill()
+            cls.proc.wait()
+            cls.proc = None
+
+
+SERVING = False  # set by on_serve: later rebuilds are `mkdocs serve` rebuilds
 VERSIONED = ("torch", "numpy", "matplotlib")
 
 
@@ -118,6 +180,16 @@ def environment_fingerprint() -> str:
     return "\n".join([platform.python_version(), *versions, runner])
 
 
+def find_snippets(snippets_dir: Path, cache_dir: Path) -> list[Snippet]:
+    """Every snippet with its cache key: its bytes and the environment that runs it."""
+    fingerprint = environment_fingerprint()
+    found = []
+    for path in sorted(snippets_dir.glob("*.py")):
+        digest = hashlib.sha256(fingerprint.encode() + b"\0" + path.read_bytes()).hexdigest()[:20]
+        found.append(Snippet(path, digest, cache_dir / path.stem / digest))
+    return found
+
+
 class GalleryPlugin(BasePlugin[GalleryConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
@@ -132,12 +204,14 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         return config
 
     def snippets(self) -> list[Snippet]:
-        fingerprint = environment_fingerprint()
-        found = []
-        for path in sorted(self.snippets_dir.glob("*.py")):
-            digest = hashlib.sha256(fingerprint.encode() + b"\0" + path.read_bytes()).hexdigest()[:20]
-            found.append(Snippet(path, digest, self.cache_dir / path.stem / digest))
-        return found
+        return find_snippets(self.snippets_dir, self.cache_dir)
+
+    def on_serve(self, server: object, /, *, config: MkDocsConfig, builder: Callable[..., None]) -> object:
+        global SERVING
+        SERVING = True
+        if self.config.enabled:
+            WarmRunner.start()  # ready by the time a snippet is first edited
+        return server
 
     def on_pre_build(self, config: MkDocsConfig) -> None:
         """Bring the cache up to date before mkdocs cleans the site directory."""
@@ -157,16 +231,18 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                 jobs.append({"snippet": str(snippet.path), "out": str(out)})
             request = {"jobs": jobs, "workers": self.config.workers, "timeout": self.config.timeout}
             started = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-m", "sitebuild.runner"],
-                input=json.dumps(request),
-                text=True,
-                capture_output=True,
-                cwd=RUNNER.parent.parent,
-                env={**os.environ, "MPLBACKEND": "Agg"},
-            )
-            if proc.returncode != 0:
-                raise PluginError(f"gallery: the snippet runner failed:\n{proc.stderr[-4000:]}")
+            env = {**os.environ, "MPLBACKEND": "Agg"}
+            if not (SERVING and WarmRunner.run(request)):
+                proc = subprocess.run(
+                    [sys.executable, "-m", "sitebuild.runner"],
+                    input=json.dumps(request),
+                    text=True,
+                    capture_output=True,
+                    cwd=RUNNER.parent.parent,
+                    env=env,
+                )
+                if proc.returncode != 0:
+                    raise PluginError(f"gallery: the snippet runner failed:\n{proc.stderr[-4000:]}")
             failures, executed = [], []
             for snippet in stale:
                 out = staging / snippet.stem
@@ -216,6 +292,11 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             notebooks.add_notebook(files, config, snippet.stem, snippet.notebook, self.notebook_links(snippet.stem))
         if not language_prefix(config):  # extra_css is served from the root for every language
             add_file(files, config, STYLESHEET, abs_src_path=str(Path(__file__).with_name("gallery.css")))
+        for page in files.documentation_pages():
+            if page.abs_src_path and page.src_uri.endswith(".md"):
+                stems = INCLUDE.findall(Path(page.abs_src_path).read_text(encoding="utf-8"))
+                if stems:
+                    page.is_modified = modified_with_snippets(page, [self.snippets_dir / f"{s}.py" for s in stems])  # type: ignore[method-assign]
         return files
 
     def notebook_links(self, stem: str) -> str:

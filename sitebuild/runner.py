@@ -1,6 +1,8 @@
 """Run snippets in forked children of one warm process and capture their figures as SVG.
 
-Invoked by the gallery plugin as ``python -m sitebuild.runner`` with a JSON request on stdin::
+Invoked by the gallery plugin as ``python -m sitebuild.runner`` with a JSON request on stdin
+(or, under ``mkdocs serve``, once as ``python -m sitebuild.runner --serve``, kept warm, one request
+per line)::
 
     {"jobs": [{"snippet": "/abs/snippets/x.py", "out": "/abs/tmp/dir"}, ...],
      "workers": 2, "timeout": 120}
@@ -32,7 +34,12 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+# One thread per child (the parent runs one child per core), fixed here rather than inherited: the
+# thread count can change the last bits of a sum, and figures must not depend on who started the build.
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_threads] = "1"
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -217,10 +224,20 @@ def run_jobs(jobs: list[dict[str, str]], workers: int, timeout: int) -> None:
             (out / "error.txt").write_text(message, encoding="utf-8")
 
 
-def main() -> None:
-    request = json.load(sys.stdin)
+def handle(request: dict) -> None:
     workers = max(1, int(request.get("workers") or os.cpu_count() or 1))
     run_jobs(request["jobs"], workers, int(request.get("timeout", 120)))
+
+
+def main() -> None:
+    if "--serve" not in sys.argv:
+        handle(json.load(sys.stdin))
+        return
+    # Warm mode for `mkdocs serve`: one request per stdin line, "done" on stdout after each, so an
+    # edited snippet runs without paying for the imports again. Ends when stdin closes.
+    for line in sys.stdin:
+        handle(json.loads(line))
+        print("done", flush=True)
 
 
 if __name__ == "__main__":

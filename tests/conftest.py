@@ -11,6 +11,9 @@ import pytest
 from support import ROOT, build
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One compute thread per process: pytest-xdist already runs one worker per core, and the kernels,
+# builds and runners they start inherit this (oversubscribed cores made every test slower).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 

@@ -146,6 +146,64 @@ def copy_project(dest: Path, *, with_cache: bool = True) -> Path:
     return dest
 
 
+def project_files() -> list[Path]:
+    """What a clone of the repository holds (tracked and new, not ignored files), relative to ROOT."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    return [Path(name) for name in out.split("\0") if name and (ROOT / name).is_file()]
+
+
+def clone_project(dest: Path) -> Path:
+    """A copy of the repository as a fresh clone has it: no .venv, node_modules or caches."""
+    for rel in project_files():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest / rel)
+    return dest
+
+
+NAV_SECTION = re.compile(r"^  - (?P<title>[^\n:]+):\n(?P<pages>(?:      - [^\n]+\.md\n)+)", re.MULTILINE)
+GALLERY_LINK = r"(?<=/){stem}(?=\.py\b|\.ipynb\b|/index\.ipynb|-\d+\.svg)"
+
+
+def replicate(project: Path, pages: int) -> int:
+    """Grow ``project`` (a copy, never ROOT) to ``pages`` concept pages per language, both languages.
+
+    Copy k of section ``<s>`` is ``<s>-k/`` with its own nav section; its pages show and link
+    copy k of each snippet (``snippets/<stem>_k.py``: new figures, notebooks and runs), and each
+    formula test gets a copy too. Returns the concept pages per language afterwards.
+    """
+    assert project.resolve() != ROOT, "replicate a copy, never the project itself"
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    sections = [(m["title"], re.findall(r"      - ([^\n]+\.md)", m["pages"])) for m in NAV_SECTION.finditer(config)]
+    end = list(NAV_SECTION.finditer(config))[-1].end()
+    originals = [p for _, section in sections for p in section]
+    stems = {p.stem for p in (project / "snippets").glob("*.py")}
+    tests = {t.stem.removeprefix("test_"): t for t in (project / "tests" / "formulas").glob("test_*.py")}
+    count, added, k = len(originals), [], 1
+    while count < pages:
+        k += 1
+        for title, section in sections:
+            copied = []
+            for page in section[: pages - count]:
+                for lang in LANGUAGES:
+                    text = (project / "docs" / lang / page).read_text(encoding="utf-8")
+                    for stem in sorted(set(re.findall(r'--8<-- "snippets/(\w+)\.py', text)) & stems):
+                        shutil.copy2(project / "snippets" / f"{stem}.py", project / "snippets" / f"{stem}_{k}.py")
+                        if stem in tests:
+                            shutil.copy2(tests[stem], tests[stem].with_name(f"test_{stem}_{k}.py"))
+                        text = re.sub(GALLERY_LINK.format(stem=re.escape(stem)), f"{stem}_{k}", text)
+                    dest = project / "docs" / lang / f"{Path(page).parent}-{k}" / Path(page).name
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_text(text, encoding="utf-8")
+                copied.append(f"      - {Path(page).parent}-{k}/{Path(page).name}\n")
+            count += len(copied)
+            if copied:
+                added.append(f"  - {title} ({k}):\n" + "".join(copied))
+    (project / "mkdocs.yml").write_text(config[:end] + "".join(added) + config[end:], encoding="utf-8")
+    return count
+
+
 def build(project: Path, site_dir: Path, *, strict: bool = True, env: dict[str, str] | None = None):
     """Run ``mkdocs build`` in a fresh process; returns the CompletedProcess (never raises)."""
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site_dir)]

@@ -69,12 +69,15 @@ def test_notebook_page_shows_cells_and_outputs(site: Path, snippet: Path, lang: 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
 def test_downloaded_notebook_runs_top_to_bottom_in_a_fresh_kernel(site: Path, snippet: Path, tmp_path: Path) -> None:
+    """What a reader does with the download (or in Colab): a new kernel, an empty folder. The cells
+    are the snippet's own, so this is also the snippet run alone in a fresh process."""
     path = site / "notebooks" / f"{snippet.stem}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    assert not list(tmp_path.iterdir()), f"{snippet.name} wrote files: a snippet must not write any"
 
 
 def test_the_build_ran_each_snippet_at_most_once(site: Path, site_log: str) -> None:

@@ -1,75 +1,227 @@
-"""Benchmark the site build (a script, not a test): prints timings and snippet executions.
+"""Benchmark the pipeline at today's size and at a multiple of it (a script, not a test).
 
-    python tests/benchmarks/build_times.py [--repeat 3]
+    python tests/benchmarks/build_times.py [--scales 1 3] [--repeat 3] [--skip serve weight tests]
 
-Builds a copy of the project in a temporary directory, starting with an empty figure cache:
-cold build, warm builds, warm builds with the figure machinery off (SITEBUILD_GALLERY=false),
-then prints snippet executions per build, each snippet's compute time (measured inside the
-runner: running the snippet plus saving its SVGs, imports excluded), the cost of one warm-up import, and the ratios the project targets.
+For each scale, a fresh copy of the repository (what a clone holds) in a temporary directory,
+with every concept page, its snippet and its formula test replicated under new paths to that
+multiple of today's pages (``support.replicate``; the real tree is never touched), is measured:
+
+* cold build (empty caches), warm build (nothing changed) and the same with the figure machinery
+  off (``SITEBUILD_GALLERY=false``), medians of ``--repeat``; the ratio warm / machinery off;
+* ``mkdocs serve --dirty`` (what ``make serve`` runs): seconds from saving a prose edit, and from
+  saving a snippet edit, until the served page shows it; which snippets the edit re-ran;
+* first-view weight of every concept page in both languages (Chromium through Playwright; the
+  site served with gzip as GitHub Pages serves it), and a search typed on the heaviest page;
+* the README's test command (``make test``) in another fresh copy, installs included.
+
+Targets (2 cores, at 3x): full test command <= 10 min (<= 5 min at 1x); warm / off <= 1.15; cold
+build <= 3 min; prose edit visible <= 3 s; snippet edit visible <= its run time + 3 s, only that
+snippet re-run; every concept page <= 400 KB on first view.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from support import build, copy_project  # noqa: E402
+from support import LANGUAGES, ROOT, build, clone_project, pages, replicate, serve  # noqa: E402
 
-RAN = re.compile(r"gallery: ran (\d+) snippet")
+RAN = re.compile(r"gallery: ran (\d+) snippet\(s\) in [\d.]+ s: (.*)")
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+NOT_CONCEPTS = {"index.md", "glossary.md", "references.md"}
 
 
-def timed_build(project: Path, site: Path, **env: str) -> tuple[float, int]:
+def timed_build(project: Path, site: Path, **env: str) -> tuple[float, list[str]]:
     started = time.perf_counter()
     proc = build(project, site, strict=False, env=env)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"build failed:\n{proc.stderr[-4000:]}")
-    return seconds, sum(int(n) for n in RAN.findall(proc.stderr))
+    return seconds, [s for m in RAN.finditer(proc.stderr) for s in m[2].split(", ")]
 
 
-def import_seconds() -> float:
-    """What the snippet runner imports once per build (matplotlib, NumPy, PyTorch, torch._dynamo)."""
-    code = "import time; t = time.perf_counter(); import sitebuild.runner; print(time.perf_counter() - t)"
-    root = Path(__file__).resolve().parents[2]
-    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout)
+def concept_pages(project: Path) -> list[tuple[str, Path]]:
+    docs = project / "docs"
+    return [
+        (lang, p.relative_to(docs / lang))
+        for lang in LANGUAGES
+        for p in sorted((docs / lang).rglob("*.md"))
+        if p.name not in NOT_CONCEPTS
+    ]
+
+
+def page_path(lang: str, page: Path) -> str:
+    return ("" if lang == "ko" else f"{lang}/") + page.with_suffix("").as_posix() + "/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, marker: bytes | None, timeout: float = 300) -> float:
+    """Seconds until ``url`` answers (and contains ``marker``), polling every 50 ms."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            body = urllib.request.urlopen(url, timeout=10).read()
+            if marker is None or marker in body:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not show {marker!r} within {timeout} s")
+
+
+def measure_serve(project: Path) -> dict[str, object]:
+    """Edit a page, then a snippet, under `mkdocs serve --dirty`; time until the browser could see it."""
+    port = free_port()
+    log = project / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dirty", "-a", f"127.0.0.1:{port}"],
+            cwd=project, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        )
+    try:
+        root = f"http://127.0.0.1:{port}/dl-textbook/"
+        page = Path("optimization/optimizers.md")
+        wait_for(root + page_path("en", page), None)
+        time.sleep(2)  # let the watcher settle after the first build
+        doc = project / "docs" / "en" / page
+        doc.write_text(doc.read_text(encoding="utf-8") + "\n\nProse edit marker P1.\n", encoding="utf-8")
+        prose = wait_for(root + page_path("en", page), b"Prose edit marker P1")
+        time.sleep(2)
+        stem = "optimizers"
+        before = log.read_text(encoding="utf-8")
+        snippet = project / "snippets" / f"{stem}.py"
+        snippet.write_text(snippet.read_text(encoding="utf-8").replace("import torch", "import torch  # edit S1", 1), encoding="utf-8")
+        edit = wait_for(root + page_path("en", page), b"# edit S1")
+        time.sleep(1)
+        ran = [s for m in RAN.finditer(log.read_text(encoding="utf-8")[len(before):]) for s in m[2].split(", ")]
+        metas = [json.loads(m.read_text()) for m in (project / ".cache" / "figures" / stem).glob("*/meta.json")]
+        return {"prose": prose, "snippet": edit, "snippet_run": metas[0]["seconds"] if metas else float("nan"), "ran": ran}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def measure_weight(project: Path, site: Path) -> dict[str, object]:
+    """Bytes each concept page transfers on first view (gzip), and a search on the heaviest page."""
+    from playwright.sync_api import sync_playwright
+
+    weights: dict[str, int] = {}
+    index_loaded: list[str] = []
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    with serve(site, compress=True) as root, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        for lang, page in concept_pages(project):
+            context = browser.new_context()
+            tab = context.new_page()
+            responses = []
+            tab.on("requestfinished", lambda r: responses.append(r))
+            tab.goto(root + page_path(lang, page), wait_until="networkidle")
+            total = 0
+            for r in responses:
+                sizes = r.sizes()
+                total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                if "search_index.json" in r.url:
+                    index_loaded.append(f"{lang}/{page}")
+            weights[f"{lang}/{page.as_posix()}"] = total
+            context.close()
+        heaviest = max(weights, key=weights.__getitem__)
+        lang, _, rest = heaviest.partition("/")
+        tab = browser.new_page()
+        tab.goto(root + page_path(lang, Path(rest)), wait_until="networkidle")
+        tab.locator(".md-search__input").click()
+        tab.locator(".md-search__input").fill("gradient" if lang == "en" else "경사")
+        tab.locator(".md-search__input").press("End")
+        tab.wait_for_selector(".md-search-result__item", timeout=30_000)
+        hits = tab.locator(".md-search-result__item").count()
+        browser.close()
+    kb = sorted(w / 1024 for w in weights.values())
+    return {"median_kb": statistics.median(kb), "max_kb": kb[-1], "heaviest": heaviest, "pages": len(kb),
+            "index_on_load": index_loaded, "search_hits": hits}
+
+
+def measure_test_command(tmp: Path, pages_wanted: int) -> tuple[float, str]:
+    """`make test` in a fresh copy (installs included), as CI runs it on a clean clone."""
+    project = clone_project(tmp / "fresh")
+    replicate(project, pages_wanted)
+    started = time.perf_counter()
+    proc = subprocess.run(["make", "test"], cwd=project, capture_output=True, text=True, env={**os.environ, "CI": "true"})
+    seconds = time.perf_counter() - started
+    summary = (proc.stdout.strip().splitlines() or [""])[-1]
+    return seconds, f"exit {proc.returncode}: {summary}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 3], help="multiples of today's concept pages")
     parser.add_argument("--repeat", type=int, default=3, help="warm builds to take the median of")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["serve", "weight", "tests"], help="measurements to leave out")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        project = copy_project(Path(tmp) / "project", with_cache=False)
-        site = Path(tmp) / "site"
-        cold, cold_runs = timed_build(project, site)
-        warm_runs_all, warm_times, off_times = [], [], []
-        for _ in range(args.repeat):
-            seconds, runs = timed_build(project, site)
-            warm_times.append(seconds)
-            warm_runs_all.append(runs)
-            off_times.append(timed_build(project, site, SITEBUILD_GALLERY="false")[0])
-        metas = {m.parent.parent.name: json.loads(m.read_text()) for m in sorted((project / ".cache" / "figures").glob("*/*/meta.json"))}
-        compute = {stem: m["seconds"] for stem, m in metas.items()}
-    warm, off, imp = statistics.median(warm_times), statistics.median(off_times), import_seconds()
-    bound = 1.3 * (sum(compute.values()) / 2 + imp + warm)
-    print(f"snippets: {len(compute)}")
-    print(f"cold build: {cold:.2f} s, snippet executions: {cold_runs}")
-    print(f"warm build (median of {args.repeat}): {warm:.2f} s, snippet executions: {max(warm_runs_all)}")
-    print(f"warm build, figure machinery off (median): {off:.2f} s")
-    print(f"one import (the runner: matplotlib, numpy, torch, torch._dynamo): {imp:.2f} s")
-    for stem in metas:
-        print(f"  {stem}: {compute[stem]:.3f} s (run, cell by cell, and render its SVGs)")
-    print(f"sum of snippet compute (run + save): {sum(compute.values()):.3f} s")
-    print(f"warm / machinery-off: {warm / off:.3f} (target <= 1.15)")
-    print(f"cold: {cold:.2f} s vs 1.3 x (compute/2 + import + warm) = {bound:.2f} s (target cold <= bound)")
+    base = len([p for p in pages("ko") if p.name not in NOT_CONCEPTS])
+    rows = []
+    for scale in args.scales:
+        wanted = round(base * scale)
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+            tmp = Path(tmp_name)
+            project = clone_project(tmp / "project")
+            count = replicate(project, wanted) if wanted > base else base
+            (project / "node_modules").symlink_to(ROOT / "node_modules")
+            site = tmp / "site"
+            print(f"\n== {scale:g}x: {count} concept pages per language, {len(list((project / 'snippets').glob('*.py')))} snippets ==", flush=True)
+            cold, cold_ran = timed_build(project, site)
+            print(f"cold build: {cold:.1f} s ({len(cold_ran)} snippets run)", flush=True)
+            warm, off, warm_ran = [], [], []
+            for _ in range(args.repeat):
+                seconds, ran = timed_build(project, site)
+                warm.append(seconds)
+                warm_ran += ran
+                off.append(timed_build(project, tmp / "site-off", SITEBUILD_GALLERY="false")[0])
+            w, o = statistics.median(warm), statistics.median(off)
+            print(f"warm build: {w:.2f} s (median of {args.repeat}; snippets run: {len(warm_ran)}); "
+                  f"figure machinery off: {o:.2f} s; ratio {w / o:.3f} (target <= 1.15)", flush=True)
+            metas = [json.loads(m.read_text()) for m in (project / ".cache" / "figures").glob("*/*/meta.json")]
+            slowest = max(m["seconds"] for m in metas)
+            print(f"snippet compute: sum {sum(m['seconds'] for m in metas):.1f} s, slowest {slowest:.2f} s (target <= 10 s)")
+            row = {"scale": scale, "pages": count, "cold": cold, "warm": w, "off": o, "ratio": w / o}
+            if "serve" not in args.skip:
+                s = measure_serve(project)
+                print(f"mkdocs serve --dirty: prose edit visible after {s['prose']:.2f} s (target <= 3 s); snippet edit "
+                      f"after {s['snippet']:.2f} s, its run {s['snippet_run']:.2f} s, re-ran {s['ran']} "
+                      f"(target <= run + 3 s = {s['snippet_run'] + 3:.2f} s)", flush=True)
+                row |= {"serve": s}
+            if "weight" not in args.skip:
+                timed_build(project, site)  # the serve run edited files
+                wt = measure_weight(project, site)
+                print(f"first view: median {wt['median_kb']:.0f} KB, max {wt['max_kb']:.0f} KB ({wt['heaviest']}) over "
+                      f"{wt['pages']} pages (target <= 400 KB); search index loaded on first view by "
+                      f"{len(wt['index_on_load'])} pages; a search on the heaviest page: {wt['search_hits']} hits", flush=True)
+                row |= {"weight": wt}
+            if "tests" not in args.skip:
+                seconds, summary = measure_test_command(tmp, wanted)
+                print(f"full test command (make test, fresh copy, installs included): {seconds / 60:.1f} min, {summary} "
+                      f"(target <= {5 if scale <= 1 else 10} min)", flush=True)
+                row |= {"tests": seconds}
+            rows.append(row)
+    print("\nsummary:")
+    for r in rows:
+        print(f"  {r['scale']:g}x ({r['pages']} pages/lang): cold {r['cold']:.1f} s, warm {r['warm']:.2f} s, "
+              f"warm/off {r['ratio']:.3f}" + (f", tests {r['tests'] / 60:.1f} min" if "tests" in r else ""))
 
 
 if __name__ == "__main__":
