@@ -29,7 +29,7 @@ test: install
 	$(BIN)/python -m pytest
 
 benchmark: install
-	$(BIN)/python tests/benchmarks/build_times.py
+	$(BIN)/python tests/benchmarks/build_times.py $(BENCHMARK_ARGS)
 
 page-weight: install
 	$(BIN)/python tests/benchmarks/page_weight.py

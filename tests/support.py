@@ -166,12 +166,13 @@ NAV_SECTION = re.compile(r"^  - (?P<title>[^\n:]+):\n(?P<pages>(?:      - [^\n]+
 GALLERY_LINK = r"(?<=/){stem}(?=\.py\b|\.ipynb\b|/index\.ipynb|-\d+\.svg)"
 
 
-def replicate(project: Path, pages: int) -> int:
+def replicate(project: Path, pages: int, *, snippets: bool = True) -> int:
     """Grow ``project`` (a copy, never ROOT) to ``pages`` concept pages per language, both languages.
 
     Copy k of section ``<s>`` is ``<s>-k/`` with its own nav section; its pages show and link
     copy k of each snippet (``snippets/<stem>_k.py``: new figures, notebooks and runs), and each
-    formula test gets a copy too. Returns the concept pages per language afterwards.
+    formula test gets a copy too; with ``snippets=False`` only the pages are copied (they show the
+    original snippets, so a warm cache stays warm). Returns the concept pages per language afterwards.
     """
     assert project.resolve() != ROOT, "replicate a copy, never the project itself"
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
@@ -188,7 +189,7 @@ def replicate(project: Path, pages: int) -> int:
             for page in section[: pages - count]:
                 for lang in LANGUAGES:
                     text = (project / "docs" / lang / page).read_text(encoding="utf-8")
-                    for stem in sorted(set(re.findall(r'--8<-- "snippets/(\w+)\.py', text)) & stems):
+                    for stem in sorted(set(re.findall(r'--8<-- "snippets/(\w+)\.py', text)) & stems) if snippets else []:
                         shutil.copy2(project / "snippets" / f"{stem}.py", project / "snippets" / f"{stem}_{k}.py")
                         if stem in tests:
                             shutil.copy2(tests[stem], tests[stem].with_name(f"test_{stem}_{k}.py"))

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from support import DOCS, copy_project, build, pages, snippets
+from support import DOCS, LANGUAGES, copy_project, build, pages, replicate, snippets
+
+AT_SCALE = 110  # pages in both languages together, index, glossary and references included
 
 
 @pytest.fixture
@@ -59,3 +61,36 @@ def test_a_broken_anchor_fails_the_build(project: Path) -> None:
     page = project / "docs" / "en" / first_page()
     page.write_text(page.read_text(encoding="utf-8") + "\n\n[nowhere](#no-such-heading)\n", encoding="utf-8")
     assert_fails_naming(project, f"en/{first_page().as_posix()}", "no-such-heading")
+
+
+@pytest.fixture
+def big_project(project: Path) -> Path:
+    """The project grown past AT_SCALE pages (copies of the concept pages; the snippets stay warm)."""
+    concepts = len([p for p in pages("en") if p.name not in {"index.md", "glossary.md", "references.md"}])
+    replicate(project, max(concepts, -(-AT_SCALE // len(LANGUAGES)) - 3), snippets=False)
+    assert sum(1 for lang in LANGUAGES for _ in (project / "docs" / lang).rglob("*.md")) >= AT_SCALE
+    return project
+
+
+def last_copy(project: Path) -> Path:
+    """The last concept page of the grown project, relative to docs/en (built last)."""
+    return max((p.relative_to(project / "docs" / "en") for p in (project / "docs" / "en").glob("*-*/*.md")), key=str)
+
+
+def test_at_scale_a_missing_translation_is_named(big_project: Path) -> None:
+    page = last_copy(big_project)
+    (big_project / "docs" / "en" / page).unlink()
+    assert_fails_naming(big_project, f"docs/en/{page.as_posix()}")
+
+
+def test_at_scale_a_raising_snippet_is_named(big_project: Path) -> None:
+    snippet = big_project / "snippets" / snippets()[-1].name
+    snippet.write_text(snippet.read_text(encoding="utf-8").replace("plt.show()", 'raise RuntimeError("late fault")\nplt.show()'), encoding="utf-8")
+    assert_fails_naming(big_project, f"snippets/{snippet.name}", "RuntimeError: late fault")
+
+
+def test_at_scale_a_tex_error_in_the_last_page_is_named(big_project: Path) -> None:
+    page = last_copy(big_project)
+    path = big_project / "docs" / "en" / page
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nBroken: $\\sqrt{x$\n", encoding="utf-8")
+    assert_fails_naming(big_project, f"en/{page.as_posix()}", "\\\\sqrt{x")
