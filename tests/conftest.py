@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from support import ROOT, build
 os.environ.setdefault("MPLBACKEND", "Agg")
 # One compute thread per process: pytest-xdist already runs one worker per core, and the kernels,
 # builds and runners they start inherit this (oversubscribed cores made every test slower).
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
@@ -57,22 +59,67 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+BUILD_THREAD = pytest.StashKey[threading.Thread]()
+
+
+def _shared_dir(base: Path) -> Path:
+    """The directory the controller and every pytest-xdist worker share (the workers' base temps live in it)."""
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _site_dir(shared: Path) -> Path:
+    return Path(os.environ.get("TEST_SITE_DIR") or shared / "site")
+
+
+def _build_into(shared: Path) -> None:
+    """Build the site once (the caller holds the lock) and record the log, or the failure."""
+    proc = build(ROOT, _site_dir(shared))
+    (shared / "site.log").write_text(proc.stderr, encoding="utf-8")
+    if proc.returncode != 0:
+        (shared / "site.failed").write_text(f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}", encoding="utf-8")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist, the controller starts the build at once and holds the lock until it is
+    done: the workers run the tests that need no site meanwhile, instead of waiting together."""
+    config = session.config
+    full_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS  # `make test`, not a chosen file
+    if not (full_suite and getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER")):
+        return
+    shared = config._tmp_path_factory.getbasetemp()  # the controller's base temp: the workers' parent
+    lock = open(shared / "site.lock", "w")  # noqa: SIM115 - released by the thread below
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    def run() -> None:
+        try:
+            _build_into(shared)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    thread = threading.Thread(target=run, name="site-build", daemon=True)
+    thread.start()
+    config.stash[BUILD_THREAD] = thread
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    thread = session.config.stash.get(BUILD_THREAD, None)
+    if thread is not None:
+        thread.join()  # never leave a build running behind the session
+
+
 @pytest.fixture(scope="session")
 def _site_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Build once per test run: under pytest-xdist the first worker builds, the others wait and reuse.
-
-    TEST_SITE_DIR names where to build it (CI publishes the very site the tests checked)."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the directory all workers' base temps live in
-    out, log = Path(os.environ.get("TEST_SITE_DIR") or shared / "site"), shared / "site.log"
-    with open(shared / "site.lock", "w") as lock:
+    """The site, built once per test run: by the xdist controller in the background (the workers wait
+    for its lock, a state), or here when running without xdist."""
+    shared = _shared_dir(tmp_path_factory.getbasetemp())
+    with open(shared / "site.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not log.is_file():
-            proc = build(ROOT, out)
-            assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-            log.write_text(proc.stderr, encoding="utf-8")
-    return out, log.read_text(encoding="utf-8")
+        if not (shared / "site.log").is_file():
+            _build_into(shared)
+    failed = shared / "site.failed"
+    assert not failed.is_file(), f"mkdocs build --strict failed:\n{failed.read_text(encoding='utf-8')}"
+    return _site_dir(shared), (shared / "site.log").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

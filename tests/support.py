@@ -181,7 +181,11 @@ def replicate(project: Path, pages: int, *, snippets: bool = True) -> int:
     originals = [p for _, section in sections for p in section]
     stems = {p.stem for p in (project / "snippets").glob("*.py")}
     tests = {t.stem.removeprefix("test_"): t for t in (project / "tests" / "formulas").glob("test_*.py")}
-    count, added, k = len(originals), [], 1
+    # Copies already there (a grown project grown again) keep their numbers; new ones follow them.
+    k = max((int(n) for n in re.findall(r"^      - [^/\n]+-(\d+)/", config, flags=re.MULTILINE)), default=1)
+    sections = [(t, [p for p in ps if not re.match(r"[^/]+-\d+/", p)]) for t, ps in sections if not re.search(r" \(\d+\)$", t)]
+    originals = [p for _, section in sections for p in section]
+    count, added = len(list((project / "docs" / "ko").rglob("*.md"))) - 3, []
     while count < pages:
         k += 1
         for title, section in sections:

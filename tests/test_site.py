@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from support import DOCS, LANGUAGES, ROOT, build, facts, mkdocs_config, pages
+from support import DOCS, LANGUAGES, facts, mkdocs_config, pages
 
 SITE_PATH = urlparse(mkdocs_config().site_url).path.rstrip("/")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -118,14 +118,6 @@ def test_korean_heading_anchors_are_readable(site: Path) -> None:
         ids += re.findall(r'<h[2-4] id="([^"]+)"', html)
     assert ids and any(HANGUL.search(i) for i in ids)
     assert not [i for i in ids if re.fullmatch(r"_\d+", i)], "slugify dropped the Korean text"
-
-
-def test_a_second_build_runs_no_snippet(site: Path, tmp_path: Path) -> None:
-    proc = build(ROOT, tmp_path / "again")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "gallery: ran" not in proc.stderr, proc.stderr
-    for svg in (site / "figures").glob("*.svg"):
-        assert (tmp_path / "again" / "figures" / svg.name).read_bytes() == svg.read_bytes(), f"{svg.name} changed"
 
 
 def test_each_language_has_its_own_search_index(site: Path) -> None:
