@@ -4,7 +4,7 @@ Figure 1 plots the common activations (step, sigmoid, tanh, ReLU family, ELU, SE
 Figure 2 plots their derivatives, computed by PyTorch autograd, and marks the value
 autograd returns exactly at x = 0, where several of them have a kink.
 Figure 3 pushes a batch through a 30-layer MLP with each activation (each with its usual
-initialisation) and shows the gradient norm per layer and the distribution of the local
+initialization) and shows the gradient norm per layer and the distribution of the local
 derivatives f'(z) in a middle layer: sigmoid's are all below 1/4, so the gradient vanishes.
 """
 

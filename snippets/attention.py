@@ -2,7 +2,7 @@
 why the scores are divided by sqrt(d_k).
 
 Figure 1: self-attention weights on a 7-token toy sentence, without a mask, with a
-padding mask, and with a causal (+ padding) mask. Masked cells are grey.
+padding mask, and with a causal (+ padding) mask. Masked cells are gray.
 Figure 2: as d_k grows, unscaled dot-product scores get variance d_k and the softmax
 saturates (max weight -> 1, Jacobian -> 0); scaling by 1/sqrt(d_k) prevents it.
 """
@@ -63,7 +63,7 @@ masks = {
 # %% Figure 1: attention-weight heatmaps
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), layout="constrained")
 cmap = plt.get_cmap("Blues").copy()
-cmap.set_bad("0.85")  # masked cells in grey
+cmap.set_bad("0.85")  # masked cells in gray
 for ax, (name, mask) in zip(axes, masks.items()):
     out, w = attention(Q, K, V, mask)
     assert torch.allclose(w.sum(-1), torch.ones(n))

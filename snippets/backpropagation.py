@@ -4,7 +4,7 @@ Figure 1 draws the computational graph of f = (x + y) * max(y, z) at x = 3, y = 
 with the forward value (black) and the gradient df/d(.) (red) on every edge. All the numbers
 come from PyTorch autograd; y feeds two gates, so its gradient is the sum of two edges.
 Figure 2 backpropagates through 30-layer MLPs and plots the gradient norm per layer:
-sigmoid with Xavier initialisation (vanishes), ReLU with He initialisation (stable), and
+sigmoid with Xavier initialization (vanishes), ReLU with He initialization (stable), and
 ReLU with weights 0.8x or 1.25x the He scale (vanishes or explodes geometrically).
 """
 

@@ -1,13 +1,13 @@
-"""Batch normalisation: the transform from its formulas, and what it does to training.
+"""Batch normalization: the transform from its formulas, and what it does to training.
 
-1. A batch-normalisation layer written from the formulas (batch statistics in training,
+1. A batch-normalization layer written from the formulas (batch statistics in training,
    running statistics in evaluation), checked against torch.nn.BatchNorm1d.
-2. A small sigmoid MLP trained with and without batch normalisation: how the
+2. A small sigmoid MLP trained with and without batch normalization: how the
    distribution of the inputs to a few sigmoids of the last hidden layer changes during
    training (15th, 50th and 85th percentiles over the mini-batch, as in Ioffe & Szegedy's
    Figure 1).
 3. A deeper ReLU MLP trained with plain SGD at a moderate and at a high learning rate,
-   with and without batch normalisation.
+   with and without batch normalization.
 
 All data are synthetic: a random "teacher" network labels Gaussian inputs into 5 classes.
 """
@@ -23,10 +23,10 @@ rng = np.random.default_rng(0)  # unused here (all randomness is torch), seeded 
 torch.set_num_threads(1)  # the tensors are tiny: extra threads only add overhead
 
 
-# %% Batch normalisation from the formulas
+# %% Batch normalization from the formulas
 # --8<-- [start:bn_layer]
 class BatchNorm(nn.Module):
-    """Batch normalisation over dim 0 of an (N, C) input, following the page's formulas."""
+    """Batch normalization over dim 0 of an (N, C) input, following the page's formulas."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
@@ -78,7 +78,7 @@ with torch.no_grad():
 def mlp(width, depth, activation, batch_norm):
     """depth x [Linear -> (BatchNorm) -> activation], then a linear read-out.
 
-    With batch normalisation the linear layers have no bias: beta takes its place.
+    With batch normalization the linear layers have no bias: beta takes its place.
     Training uses torch.nn.BatchNorm1d, which computes exactly what BatchNorm above
     computes (checked in the previous cell) but in one fused kernel, so it is faster.
     """

@@ -1,4 +1,4 @@
-"""Weight initialisation: how the scale of the random weights decides what reaches layer 50.
+"""Weight initialization: how the scale of the random weights decides what reaches layer 50.
 
 A batch of random inputs goes through a 50-layer fully connected network (width 128, no
 biases), once with tanh and once with ReLU, with the weights filled by `torch.nn.init`:
@@ -37,19 +37,19 @@ readout = torch.randn(WIDTH, dtype=DTYPE) / WIDTH**0.5
 
 # %% Run every network forwards and backwards
 def run(f, inits):
-    """Activations and gradients dL/dz of every layer, for all initialisations at once.
+    """Activations and gradients dL/dz of every layer, for all initializations at once.
 
     Returns two lists over layers of tensors shaped (number of inits, batch, width).
     """
     weights = torch.empty(len(inits), DEPTH, WIDTH, WIDTH, dtype=DTYPE)
     for k, fill in enumerate(inits.values()):
-        gen = torch.Generator().manual_seed(1)  # same draws for every initialisation
+        gen = torch.Generator().manual_seed(1)  # same draws for every initialization
         for layer in range(DEPTH):
             fill(weights[k, layer], gen)  # a (out, in) = (WIDTH, WIDTH) matrix
     h = inputs.expand(len(inits), BATCH, WIDTH).clone().requires_grad_(True)
     pre, acts = [], []
     for layer in range(DEPTH):
-        z = h @ weights[:, layer].transpose(1, 2)  # z = h W^T for each initialisation
+        z = h @ weights[:, layer].transpose(1, 2)  # z = h W^T for each initialization
         pre.append(z)
         h = f(z)
         acts.append(h.detach())

@@ -149,7 +149,7 @@ def make_data(n, gen):
 gen = torch.Generator().manual_seed(0)
 w_true = torch.randn(n_features, generator=gen)
 X, y = make_data(n_samples, gen)
-theta_star = torch.linalg.lstsq(X, y).solution  # minimiser of L(theta) = mean (x.theta - y)^2 / 2
+theta_star = torch.linalg.lstsq(X, y).solution  # minimizer of L(theta) = mean (x.theta - y)^2 / 2
 H = X.T @ X / n_samples  # Hessian of L
 r_star = X @ theta_star - y
 C = (X * r_star[:, None] ** 2).T @ X / n_samples  # covariance of per-example gradients at theta*

@@ -6,7 +6,7 @@ Figure 2 plots, for a sigmoid output and a positive example (y = 1), the cross-e
 the true class, and their gradients with respect to the logit z (computed by autograd):
 cross-entropy gives p - y, squared error gives (p - y) p (1 - p), which vanishes when the
 output is confidently wrong (p -> 0).
-Figure 3 trains the same logistic-regression model from a confidently wrong initialisation
+Figure 3 trains the same logistic-regression model from a confidently wrong initialization
 with each loss (plain gradient descent, gradients from the formulas on the page).
 """
 

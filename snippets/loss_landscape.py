@@ -7,7 +7,7 @@ Two figures, all on synthetic problems:
    point is classified by the signs of the Hessian's eigenvalues (Hessian from autograd),
    and the eigenvectors are drawn at the saddle.
 2. The loss of a small tanh MLP trained on a synthetic two-class problem, seen along
-   random filter-normalised directions (Li et al., 2018) around the trained minimum, and
+   random filter-normalized directions (Li et al., 2018) around the trained minimum, and
    along the straight line from the minimum to the same network with its hidden units
    permuted: two equal minima with a barrier between them, so the loss is not convex.
 """
@@ -140,7 +140,7 @@ opt.step(closure)
 theta_star = theta.detach()
 
 
-# %% Random directions, filter-normalised as in Li et al. (2018)
+# %% Random directions, filter-normalized as in Li et al. (2018)
 # --8<-- [start:filter_normalise]
 def filter_normalised_direction(theta):
     """Gaussian direction; each neuron's incoming weights rescaled to that neuron's norm in theta."""

@@ -7,7 +7,7 @@ Figure 2 counts the parameters of a fully connected layer on an s x s RGB image 
 convolution, as the side length s grows (computed, no training).
 Figure 3 shuffles the pixels of small images with one fixed permutation: the images look like
 noise to us, but an MLP whose first-layer weights are shuffled the same way learns exactly as
-well, because a fully connected layer has no notion of which pixels are neighbours.
+well, because a fully connected layer has no notion of which pixels are neighbors.
 """
 
 # %% Imports and the two-moons data

@@ -1,7 +1,7 @@
-"""Optimisers: SGD, momentum, Nesterov momentum, Adagrad, RMSProp and Adam on two toy
+"""Optimizers: SGD, momentum, Nesterov momentum, Adagrad, RMSProp and Adam on two toy
 problems, and the rectification term of RAdam.
 
-All runs use torch.optim with ONE set of hyperparameters per optimiser for both problems,
+All runs use torch.optim with ONE set of hyperparameters per optimizer for both problems,
 as in a network where steep ravines and flat saddle regions occur together.
 
 Figure 1: paths on an ill-conditioned quadratic (a ravine with condition number 50).
@@ -39,7 +39,7 @@ def saddle(theta):
 # --8<-- [end:problems]
 
 
-# %% The optimisers: one set of hyperparameters for both problems
+# %% The optimizers: one set of hyperparameters for both problems
 # --8<-- [start:optimisers]
 OPTIMISERS = {  # SGD's lr is 1.8 / KAPPA: just below the limit 2 / KAPPA set by the steep direction
     "SGD": lambda p: torch.optim.SGD(p, lr=0.036),
@@ -55,7 +55,7 @@ COLOURS = dict(zip(OPTIMISERS, ["tab:blue", "tab:orange", "tab:green", "tab:red"
 STYLES = {"RMSProp": "--"}  # dashed: its path overlaps Adagrad's in the ravine
 
 
-# %% The training loop: any torch.optim optimiser on a 2-D problem
+# %% The training loop: any torch.optim optimizer on a 2-D problem
 # --8<-- [start:run]
 def run(make_optimiser, loss_fn, start, steps):
     """Return the iterates theta_0..theta_steps (steps+1, 2) and their losses."""
@@ -68,7 +68,7 @@ def run(make_optimiser, loss_fn, start, steps):
         path.append(theta.detach().clone())
         losses.append(loss.item())
         loss.backward()  # g_t = grad L(theta_{t-1})
-        optimiser.step()  # theta_t = theta_{t-1} - (the optimiser's update)
+        optimiser.step()  # theta_t = theta_{t-1} - (the optimizer's update)
     with torch.no_grad():
         path.append(theta.detach().clone())
         losses.append(loss_fn(theta).item())

@@ -1,14 +1,14 @@
-"""Over-fitting and regularisation: dropout, weight decay, data augmentation.
+"""Over-fitting and regularization: dropout, weight decay, data augmentation.
 
 Three experiments, all on synthetic data:
 
 1. Under-fitting, a good fit and over-fitting: least-squares polynomial fits of degree
    1, 3 and 15 to 20 noisy points, and training vs validation error as the degree grows.
 2. Training vs validation loss of a small MLP on a noisy two-moons task, trained with
-   Adam without regularisation, with dropout (nn.Dropout) and with decoupled weight
+   Adam without regularization, with dropout (nn.Dropout) and with decoupled weight
    decay (torch.optim.AdamW).
 3. Data augmentation written with plain tensor ops (random horizontal flip, random
-   shift by pad-and-crop, Gaussian noise, colour jitter) applied to a synthetic image.
+   shift by pad-and-crop, Gaussian noise, color jitter) applied to a synthetic image.
 """
 
 # %% Imports and seeds
@@ -75,7 +75,7 @@ axes[3].legend(fontsize=7)
 fig.tight_layout()
 
 
-# %% Figure 2: a small MLP on noisy two moons, without and with regularisation
+# %% Figure 2: a small MLP on noisy two moons, without and with regularization
 def two_moons(n, gen, noise=0.25):
     """Two interleaved half circles with Gaussian noise; labels 0 and 1."""
     t = torch.rand(n, generator=gen) * math.pi
@@ -87,7 +87,7 @@ def two_moons(n, gen, noise=0.25):
 
 
 gen = torch.Generator().manual_seed(0)
-x_tr, y_tr = two_moons(40, gen)  # few, noisy training examples: easy to memorise
+x_tr, y_tr = two_moons(40, gen)  # few, noisy training examples: easy to memorize
 x_va, y_va = two_moons(1000, gen)  # held-out validation set from the same distribution
 loss_fn = nn.functional.cross_entropy
 
@@ -122,8 +122,8 @@ def train(p_drop=0.0, weight_decay=0.0, steps=300, lr=0.01):
 # --8<-- [end:train_loop]
 
 
-runs = [  # (label, colour, keyword arguments of train)
-    ("no regularisation", "tab:red", dict()),
+runs = [  # (label, color, keyword arguments of train)
+    ("no regularization", "tab:red", dict()),
     ("dropout $p = 0.5$", "tab:blue", dict(p_drop=0.5)),
     (r"weight decay $\lambda = 1$", "tab:green", dict(weight_decay=1.0)),
 ]
@@ -198,10 +198,10 @@ def augment(images, gen):
 
 
 def arrow_image(size=32):
-    """A synthetic RGB image of class 'arrow pointing up', off-centre, on a coloured gradient."""
+    """A synthetic RGB image of class 'arrow pointing up', off-center, on a colored gradient."""
     yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
     img = torch.stack([0.15 + 0.5 * xx / size, 0.35 + 0.3 * yy / size, 0.75 - 0.3 * xx / size])
-    cx = 12  # left of centre, so that a left-right flip is visible
+    cx = 12  # left of center, so that a left-right flip is visible
     head = (yy >= 5) & (yy < 15) & ((xx - cx).abs() <= (yy - 5))  # triangle pointing up
     shaft = (yy >= 15) & (yy < 27) & ((xx - cx).abs() <= 2)
     arrow = head | shaft
@@ -215,7 +215,7 @@ single = [
     ("original: up", image),
     ("horizontal flip: up", image.flip(-1)),
     ("random shift: up", random_shift(image, 4, g)),
-    ("colour jitter: up", colour_jitter(image, 0.4, g)),
+    ("color jitter: up", colour_jitter(image, 0.4, g)),
     ("noise: up", add_noise(image, 0.1, g)),
     ("vertical flip: DOWN!", image.flip(-2)),
 ]

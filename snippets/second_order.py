@@ -3,7 +3,7 @@
 Three experiments on two-parameter problems, so that the paths can be drawn:
 
 1. An ill-conditioned quadratic: gradient descent (best fixed learning rate) zig-zags for
-   many steps, Newton's method lands on the minimiser in one step.
+   many steps, Newton's method lands on the minimizer in one step.
 2. The Rosenbrock function: gradient descent, pure Newton (Hessian from autograd) and
    L-BFGS (torch.optim.LBFGS with a strong-Wolfe line search).
 3. A saddle point: gradient descent escapes it, pure Newton converges to it, and damped
