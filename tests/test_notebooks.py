@@ -83,7 +83,7 @@ def test_downloaded_notebook_runs_top_to_bottom_in_a_fresh_kernel(site: Path, sn
 def test_the_build_ran_each_snippet_at_most_once(site: Path, site_log: str) -> None:
     ran = [stem for line in re.findall(r"gallery: ran \d+ snippet\(s\) in [\d.]+ s: (.*)", site_log) for stem in line.split(", ")]
     assert len(ran) == len(set(ran)), f"a snippet ran twice in one build: {ran}"
-    assert not ran or sorted(ran) == sorted(IDS), "a cold build runs every snippet exactly once"
+    assert set(ran) <= set(IDS), f"the build ran something that is not a snippet: {ran}"
     assert "execute=True" not in site_log, "mkdocs-jupyter must not execute notebooks again"
 
 

@@ -12,26 +12,31 @@ from test_reader import page_url
 ALL = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
 PHONE = {"width": 360, "height": 740}
 
-# Pairs of adjacent Hangul syllables that a line break separates: a break inside a word. Text in
-# code, formulas and links is left out (their own wrapping rules apply).
+# Line breaks inside a Korean word: two Hangul syllables on different lines, inside one run of
+# Hangul between spaces in one text node. A run touching the edge of its text node continues into
+# a link or code (one long token, which may wrap anywhere), so it is left out, as are code and formulas.
 MID_WORD_BREAKS = """el => {
   const found = [];
+  const hangul = /[\\uac00-\\ud7a3]/;
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-  let prev = null;
   while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if (node.parentElement.closest("code, pre, .katex, .arithmatex")) { prev = null; continue; }
-    for (let i = 0; i < node.length; i++) {
+    const node = walker.currentNode, text = node.data;
+    if (node.parentElement.closest("code, pre, .katex, .arithmatex")) continue;
+    let previousTop = null;
+    for (let i = 0; i < text.length; i++) {
       const range = document.createRange();
       range.setStart(node, i);
       range.setEnd(node, i + 1);
       const rect = range.getClientRects()[0];
-      if (!rect) continue;
-      const ch = node.data[i];
-      if (prev && rect.top > prev.top + 2 && /[\\uac00-\\ud7a3]/.test(ch) && /[\\uac00-\\ud7a3]/.test(prev.ch)) {
-        found.push(prev.ch + "|" + ch);
+      if (!rect) { previousTop = null; continue; }
+      if (previousTop !== null && rect.top > previousTop + 2 && hangul.test(text[i]) && hangul.test(text[i - 1])) {
+        let a = i - 1, b = i;
+        while (a > 0 && !/\\s/.test(text[a - 1])) a--;
+        while (b < text.length - 1 && !/\\s/.test(text[b + 1])) b++;
+        const word = text.slice(a, b + 1);
+        if (a > 0 && b < text.length - 1 && /^[\\uac00-\\ud7a3.,()]+$/.test(word)) found.push(word);
       }
-      prev = { ch, top: rect.top };
+      previousTop = rect.top;
     }
   }
   return found;
