@@ -29,13 +29,12 @@ def assert_fails_naming(project: Path, *names: str, strict: bool = True) -> str:
     return output
 
 
-@pytest.mark.parametrize("strict", [True, False], ids=["strict", "non-strict"])
-def test_a_raising_snippet_fails_the_build_with_its_traceback(project: Path, strict: bool) -> None:
+def test_a_raising_snippet_fails_the_build_with_its_traceback(project: Path) -> None:
     snippet = project / "snippets" / snippets()[0].name
     lines = snippet.read_text(encoding="utf-8").splitlines()
     lines.insert(len(lines) - 1, 'raise ValueError("injected fault")')
     snippet.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    output = assert_fails_naming(project, f"snippets/{snippet.name}", "ValueError: injected fault", strict=strict)
+    output = assert_fails_naming(project, f"snippets/{snippet.name}", "ValueError: injected fault")
     assert f'line {len(lines) - 1}' in output, "the traceback should give the failing line"
     assert not (project / "site" / "index.html").exists(), "nothing half-built"
 
@@ -76,7 +75,8 @@ def test_at_scale_a_missing_translation_is_named(big_project: Path) -> None:
 def test_at_scale_a_raising_snippet_is_named(big_project: Path) -> None:
     snippet = big_project / "snippets" / snippets()[-1].name
     snippet.write_text(snippet.read_text(encoding="utf-8").replace("plt.show()", 'raise RuntimeError("late fault")\nplt.show()'), encoding="utf-8")
-    assert_fails_naming(big_project, f"snippets/{snippet.name}", "RuntimeError: late fault")
+    # Without --strict (as `mkdocs serve` builds): a raising snippet fails the build all the same.
+    assert_fails_naming(big_project, f"snippets/{snippet.name}", "RuntimeError: late fault", strict=False)
 
 
 def test_at_scale_a_tex_error_in_the_last_page_is_named(big_project: Path) -> None:

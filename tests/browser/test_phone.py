@@ -1,4 +1,7 @@
-"""On a phone (360 px wide): Korean lines break between words only, and no page scrolls sideways."""
+"""On a phone (360 px wide): Korean lines break between words only, and no page scrolls sideways.
+
+Every page is checked by tests/browser/test_reader.py (``check_on_a_phone``, on the page it has
+already loaded); this module holds the check and proves it can fail."""
 
 from __future__ import annotations
 
@@ -6,10 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from support import LANGUAGES, pages
-from test_reader import page_url
-
-ALL = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
 PHONE = {"width": 360, "height": 740}
 
 # Line breaks inside a Korean word: two Hangul syllables on different lines, inside one run of
@@ -43,6 +42,18 @@ MID_WORD_BREAKS = """el => {
 }"""
 
 
+def check_on_a_phone(v, lang: str, page: Path) -> None:
+    """The page at 360 px (called by the reader test on the page it has loaded): nothing wider than
+    the screen, and Korean lines break between words."""
+    v.tab.set_viewport_size(PHONE)
+    v.tab.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
+    width = v.tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{lang}/{page}: the page is {width} px wide on a {PHONE['width']} px screen"
+    if lang == "ko":
+        breaks = v.tab.evaluate(MID_WORD_BREAKS, v.tab.locator(".md-content article").element_handle())
+        assert not breaks, f"ko/{page}: lines break inside words: {breaks[:10]}"
+
+
 @pytest.fixture(scope="module")
 def phone(browser):
     context = browser.new_context(viewport=PHONE, reduced_motion="reduce", is_mobile=True)
@@ -50,18 +61,9 @@ def phone(browser):
     context.close()
 
 
-@pytest.mark.parametrize(("lang", "page"), ALL, ids=[f"{lang}/{p.as_posix()}" for lang, p in ALL])
-def test_page_on_a_phone(phone, server: str, lang: str, page: Path) -> None:
-    phone.goto(page_url(server, lang, page), wait_until="load")
-    phone.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{lang}/{page}: the page is {width} px wide on a {PHONE['width']} px screen"
-    if lang == "ko":
-        breaks = phone.evaluate(MID_WORD_BREAKS, phone.locator(".md-content article").element_handle())
-        assert not breaks, f"ko/{page}: lines break inside words: {breaks[:10]}"
-
-
 def test_the_check_sees_a_mid_word_break(phone, server: str) -> None:
+    from test_reader import page_url
+
     """Without keep-all (the browser's default), a narrow Korean paragraph does break inside words."""
     phone.goto(page_url(server, "ko", Path("neural-networks/perceptron.md")), wait_until="load")
     phone.add_style_tag(content="html[lang=ko] .md-typeset { word-break: normal !important; }")

@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from support import DOCS, LANGUAGES, ROOT, facts, pages
+from test_phone import check_on_a_phone
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -153,7 +154,7 @@ def check_dark_scheme_toggle(v: Visit) -> None:
 @pytest.mark.parametrize(("lang", "page"), ALL, ids=IDS)
 def test_page_as_a_reader_sees_it(visit, server: str, lang: str, page: Path) -> None:
     """One visit: loads cleanly from this server only, formulas rendered, figures, switcher,
-    anchors, axe."""
+    anchors, axe; then the same page on a phone (360 px)."""
     v = visit(lang, page)
     check_loads_cleanly(v, server)
     check_formulas(v, lang, page)
@@ -161,6 +162,7 @@ def test_page_as_a_reader_sees_it(visit, server: str, lang: str, page: Path) -> 
     check_language_switcher(v, server, lang, page)
     check_heading_anchors(v, lang)
     check_accessibility(v)
+    check_on_a_phone(v, lang, page)
     check_loads_cleanly(v, server)
 
 
