@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from sitebuild import notebooks
-from sitebuild.site_files import AFTER_I18N, add_file, language_prefix
+from sitebuild.site_files import AFTER_I18N, add_file, language_prefix, package_versions
 
 log = logging.getLogger("mkdocs.plugins.sitebuild.gallery")
 
@@ -170,12 +169,7 @@ class Snippet:
 
 def environment_fingerprint() -> str:
     """What, besides a snippet's own bytes, decides its figures."""
-    versions = []
-    for name in VERSIONED:
-        try:
-            versions.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name}: missing")
+    versions = package_versions(VERSIONED)
     runner = hashlib.sha256(RUNNER.read_bytes()).hexdigest()
     return "\n".join([platform.python_version(), *versions, runner])
 

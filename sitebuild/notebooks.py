@@ -28,7 +28,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -38,7 +37,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import TableOfContents, get_toc
 from mkdocs_jupyter.plugin import NotebookFile
 
-from sitebuild.site_files import add_file, language_prefix, put
+from sitebuild.site_files import add_file, language_prefix, package_versions, put
 
 NOTEBOOK_NAME = "notebook.ipynb"  # the runner's file name; mkdocs-jupyter's `include` matches it
 FOREIGN_MARKUP = re.compile(
@@ -132,12 +131,7 @@ def clean_notebook_html(html: str) -> str:
 
 def render_fingerprint(jupyter_config: dict[str, object]) -> str:
     """What decides a notebook page's HTML besides the notebook itself."""
-    versions = []
-    for name in RENDERERS:
-        try:
-            versions.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name}: missing")
+    versions = package_versions(RENDERERS)
     options = json.dumps(jupyter_config, sort_keys=True, default=repr)
     module = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
     return "\n".join([*versions, options, module])

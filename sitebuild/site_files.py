@@ -9,6 +9,8 @@ for the others. Pages in both languages then use the same relative links.
 
 from __future__ import annotations
 
+from importlib import metadata
+
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
@@ -52,3 +54,14 @@ def put(files: Files, file: File) -> None:
     if existing is not None and existing.src_uri == file.src_uri:
         files.remove(existing)
     files.append(file)
+
+
+def package_versions(names: tuple[str, ...]) -> list[str]:
+    """``name==version`` (or ``name: missing``) for each package: part of a cache key."""
+    versions = []
+    for name in names:
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}: missing")
+    return versions

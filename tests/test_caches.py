@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import gallery, katex, notebooks
+from sitebuild import gallery, katex, notebooks, site_files
 from support import ROOT, build, copy_project
 
 
-def fake_versions(monkeypatch: pytest.MonkeyPatch, module, **bumped: str) -> None:
-    """Make ``module`` see other versions of the named packages (as after an upgrade)."""
+def fake_versions(monkeypatch: pytest.MonkeyPatch, **bumped: str) -> None:
+    """Make the build see other versions of the named packages (as after an upgrade)."""
     real = metadata.version
-    monkeypatch.setattr(module.metadata, "version", lambda name: bumped.get(name, real(name)))
+    monkeypatch.setattr(site_files.metadata, "version", lambda name: bumped.get(name, real(name)))
 
 
 def test_edited_snippet_and_formula_are_rebuilt_not_served_from_cache(site: Path, tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_snippet_keys_change_with_versions_and_runner(monkeypatch: pytest.Monkey
     before = gallery.find_snippets(tmp_path / "s", tmp_path / "cache")[0]
     for package in gallery.VERSIONED:
         with monkeypatch.context() as m:
-            fake_versions(m, gallery, **{package: "999.0"})
+            fake_versions(m, **{package: "999.0"})
             assert gallery.find_snippets(tmp_path / "s", tmp_path / "cache")[0].key != before.key, package
     runner = tmp_path / "runner.py"
     runner.write_bytes(gallery.RUNNER.read_bytes() + b"\n# changed\n")
@@ -126,7 +126,7 @@ def test_notebook_page_cache_changes_with_renderers_options_and_module(monkeypat
     assert path.parent == notebook.parent, "a page lives in its notebook's content-addressed cache entry"
     for package in notebooks.RENDERERS:
         with monkeypatch.context() as m:
-            fake_versions(m, notebooks, **{package: "999.0"})
+            fake_versions(m, **{package: "999.0"})
             assert notebooks.PageCache(notebooks.render_fingerprint(options)).path(notebook) != path, package
     assert notebooks.PageCache(notebooks.render_fingerprint({**options, "no_prompt": True})).path(notebook) != path
     module = tmp_path / "notebooks.py"
