@@ -163,7 +163,11 @@ def measure_test_command(tmp: Path, pages_wanted: int) -> tuple[float, str]:
     started = time.perf_counter()
     proc = subprocess.run(["make", "test"], cwd=project, capture_output=True, text=True, env={**os.environ, "CI": "true"})
     seconds = time.perf_counter() - started
-    summary = (proc.stdout.strip().splitlines() or [""])[-1]
+    lines = proc.stdout.strip().splitlines()
+    summary = next((line for line in reversed(lines) if " passed" in line or " failed" in line), lines[-1] if lines else "")
+    if proc.returncode != 0:  # say why, before the copy is deleted
+        failures = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
+        summary += "\n" + "\n".join(failures[:30] or lines[-40:] + proc.stderr.strip().splitlines()[-20:])
     return seconds, f"exit {proc.returncode}: {summary}"
 
 
