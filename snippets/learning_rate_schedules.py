@@ -225,7 +225,7 @@ fig.tight_layout()
 
 # %% Figure 3: ReduceLROnPlateau reacting to the validation loss of a real SGD run
 # A larger training set (8192 examples), so that the validation loss is limited by the
-# SGD noise floor rather than by over-fitting; the validation set has 8192 examples too.
+# SGD noise floor rather than by overfitting; the validation set has 8192 examples too.
 X_big, y_big = make_data(8192, gen)
 X_val, y_val = make_data(8192, gen)
 val_best = 0.5 * ((X_val @ torch.linalg.lstsq(X_val, y_val).solution - y_val) ** 2).mean().item()

@@ -1,8 +1,8 @@
-"""Over-fitting and regularization: dropout, weight decay, data augmentation.
+"""Overfitting and regularization: dropout, weight decay, data augmentation.
 
 Three experiments, all on synthetic data:
 
-1. Under-fitting, a good fit and over-fitting: least-squares polynomial fits of degree
+1. Underfitting, a good fit and overfitting: least-squares polynomial fits of degree
    1, 3 and 15 to 20 noisy points, and training vs validation error as the degree grows.
 2. Training vs validation loss of a small MLP on a noisy two-moons task, trained with
    Adam without regularization, with dropout (nn.Dropout) and with decoupled weight
@@ -24,7 +24,7 @@ rng = np.random.default_rng(0)
 torch.set_num_threads(1)  # the tensors here are tiny: one thread avoids threading overhead
 
 
-# %% Figure 1: under-fitting, good fit, over-fitting (polynomial least squares)
+# %% Figure 1: underfitting, good fit, overfitting (polynomial least squares)
 def true_fn(x):
     return np.sin(np.pi * x)
 

@@ -135,7 +135,7 @@ def front_matter(page: Path) -> dict[str, str]:
 def copy_project(dest: Path, *, with_cache: bool = True) -> Path:
     """Copy what a build needs into ``dest`` (node_modules and the figure cache by link/copy)."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("mkdocs.yml", "docs", "snippets"):
+    for name in ("mkdocs.yml", "glossary.toml", "references.bib", "docs", "snippets"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
