@@ -239,6 +239,13 @@ def glossary_markdown(terms: list[Term], lang: str, titles: dict[str, str]) -> s
 # --- Tooltips and anchors -----------------------------------------------------------------------
 
 
+def _preface_box(el: etree.Element) -> bool:
+    """The page's goals and prerequisites boxes (``!!! abstract`` / ``!!! info``): the anchor of a
+    term belongs where the body introduces it, not in the list of what the page will teach."""
+    classes = set((el.get("class") or "").split())
+    return "admonition" in classes and bool(classes & {"abstract", "info"})
+
+
 def _skipped(el: etree.Element) -> bool:
     return el.tag in SKIP_TAGS or bool(SKIP_CLASSES & set((el.get("class") or "").split()))
 
@@ -257,6 +264,7 @@ class TermTreeprocessor(Treeprocessor):
         self.matcher, self.page, self.lang = state
         self.section_seen: set[Term] = set()
         self.anchored: set[Term] = set()
+        self.in_box = False
         self.walk(root)
 
     def walk(self, parent: etree.Element) -> None:
@@ -267,7 +275,12 @@ class TermTreeprocessor(Treeprocessor):
             if child.tag == "h2":
                 self.section_seen = set()
             if not _skipped(child):
+                box = _preface_box(child)
+                if box:  # the goals and prerequisites: tooltips of their own, no anchors
+                    outer, self.section_seen, self.in_box = self.section_seen, set(), True
                 self.walk(child)
+                if box:
+                    self.section_seen, self.in_box = outer, False
             self.wrap_tail(parent, child)
 
     def pick(self, text: str) -> Iterator[tuple[re.Match[str], Term]]:
@@ -280,7 +293,7 @@ class TermTreeprocessor(Treeprocessor):
     def make_abbr(self, text: str, term: Term) -> etree.Element:
         el = etree.Element("abbr", {"title": term.tooltip(self.lang)})
         el.text = AtomicString(text)
-        if term.page == self.page and term not in self.anchored:
+        if term.page == self.page and term not in self.anchored and not self.in_box:
             el.set("id", term.slug)
             self.anchored.add(term)
         return el

@@ -108,6 +108,8 @@ class Figures:
         for number in plt.get_fignums():
             fig = plt.figure(number)
             if fig.stale or fig not in self.latest:
+                if clash := curves_told_apart_by_color_only(fig):
+                    raise FigureStyleError(f"figure {len(self.latest) + 1}: {clash}")
                 buffer = io.StringIO()
                 with plt.rc_context({"svg.hashsalt": self.salt}):
                     fig.savefig(buffer, format="svg", metadata=SVG_METADATA)
@@ -115,6 +117,28 @@ class Figures:
                 self.latest[fig] = buffer.getvalue()
                 shown.append(self.latest[fig])
         return shown
+
+
+class FigureStyleError(ValueError):
+    """Two curves of one plot differ by color alone (a reader who cannot tell colors apart is lost)."""
+
+
+def curves_told_apart_by_color_only(fig) -> str:
+    """The first pair of labeled curves in one Axes with the same line style and marker, or ``""``."""
+    for ax in fig.get_axes():
+        seen: dict[tuple[str, str], str] = {}
+        for line in ax.get_lines():
+            label = line.get_label()
+            if label.startswith("_") or len(line.get_xdata()) < 2:
+                continue  # unlabeled lines (guides, many-curve fans) and single points are not compared
+            style = (str(line.get_linestyle()), str(line.get_marker()))
+            if style in seen:
+                return (
+                    f"{seen[style]!r} and {label!r} in the axes {ax.get_title()!r} differ only by color; "
+                    "give them different line styles or markers"
+                )
+            seen[style] = label
+    return ""
 
 
 def display(svg: str) -> dict:

@@ -1,10 +1,13 @@
-"""Attention: scaled dot-product attention written from its formula, masking, and
-why the scores are divided by sqrt(d_k).
+"""Attention: the encoder-decoder picture, scaled dot-product attention written from its
+formula, why the scores are divided by sqrt(d_k), and masking.
 
-Figure 1: self-attention weights on a 7-token toy sentence, without a mask, with a
-padding mask, and with a causal (+ padding) mask. Masked cells are gray.
+Figure 1: one decoder step of an RNN encoder-decoder with additive (Bahdanau) attention:
+encoder states, scores against the previous decoder state, softmax weights, context vector.
 Figure 2: as d_k grows, unscaled dot-product scores get variance d_k and the softmax
 saturates (max weight -> 1, Jacobian -> 0); scaling by 1/sqrt(d_k) prevents it.
+Figure 3: self-attention weights on a 7-token toy sentence, without a mask, with a
+padding mask, and with a causal (+ padding) mask. Masked cells are marked with a cross.
+The numbers the page states about Figures 2 and 3 are printed by their cells.
 """
 
 # %% Imports and seeds
@@ -13,10 +16,12 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
-
+# Okabe-Ito colors, distinguishable with the common color-vision deficiencies
+BLUE, ORANGE, GREEN, VERMILLION, SKY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9"
 
 # %% Scaled dot-product attention, written from the formula
 # --8<-- [start:attention]
@@ -35,72 +40,99 @@ def attention(q, k, v, mask=None):
     return weights @ v, weights  # weighted sum of the VALUES
 # --8<-- [end:attention]
 
+# %% Figure 1: one decoder step of an encoder-decoder with additive attention
+def box(ax, x, y, text, color, w=0.9, h=0.55):
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04",
+                                fc=color, ec="black", lw=1, zorder=3))
+    ax.text(x, y, text, ha="center", va="center", fontsize=11, zorder=4)
 
-# %% A toy sentence: self-attention with Q = X W_Q, K = X W_K, V = X W_V
-tokens = ["the", "cat", "sat", "on", "the", "mat", "<pad>"]
-vocab = {word: i for i, word in enumerate(dict.fromkeys(tokens))}
-d_model = 16
-embedding = torch.randn(len(vocab), d_model)  # random word vectors
-X = embedding[torch.tensor([vocab[t] for t in tokens])]  # (n, d_model)
-n = len(tokens)
 
-# Toy projections: W_Q = W_K = I makes the score the similarity of two embeddings,
-# so every token attends mostly to itself and the two "the" tokens to each other.
-W_Q = torch.eye(d_model)
-W_K = torch.eye(d_model)
-W_V = torch.randn(d_model, d_model) / math.sqrt(d_model)
-Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+def arrow(ax, start, end, **kw):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, lw=1,
+                                 color="black", zorder=2, **kw))
 
-is_real = torch.tensor([t != "<pad>" for t in tokens])
-padding_mask = is_real.expand(n, n)  # key j must be a real token
-causal_mask = torch.ones(n, n, dtype=torch.bool).tril()  # key j <= query i
-masks = {
-    "no mask": None,
-    "padding mask": padding_mask,
-    "causal + padding mask": causal_mask & padding_mask,
-}
 
-# %% Figure 1: attention-weight heatmaps
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), layout="constrained")
-cmap = plt.get_cmap("Blues").copy()
-cmap.set_bad("0.85")  # masked cells in gray
-for ax, (name, mask) in zip(axes, masks.items()):
-    out, w = attention(Q, K, V, mask)
-    assert torch.allclose(w.sum(-1), torch.ones(n))
-    shown = np.ma.masked_array(w.numpy(), mask=None if mask is None else ~mask.numpy())
-    im = ax.imshow(shown, cmap=cmap, vmin=0, vmax=1)
-    for i in range(n):
-        for j in range(n):
-            if mask is None or mask[i, j]:
-                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=6.5,
-                        color="white" if w[i, j] > 0.55 else "black")
-    ax.set_xticks(range(n), tokens, rotation=45, fontsize=8)
-    ax.set_yticks(range(n), tokens, fontsize=8)
-    ax.set_xlabel("key $j$")
-    ax.set_title(name, fontsize=10)
-axes[0].set_ylabel("query $i$")
-fig.colorbar(im, ax=axes, shrink=0.8, label=r"weight $\alpha_{ij}$")
+example_scores = torch.tensor([-0.5, 1.5, 0.5, -1.0])  # e_i1..e_i4, example values
+alpha = torch.softmax(example_scores, dim=0)  # the weights shown as bars
+xs = np.array([0.0, 1.7, 3.4, 5.1])  # source positions j = 1..4
+y_score, y_softmax, y_bars, y_decoder = 1.45, 2.45, 3.05, 5.3
+cx, cy = 2.55, 4.45  # the context node
+
+fig, ax = plt.subplots(figsize=(8.6, 5.4))
+ax.set(xlim=(-2.7, 9.2), ylim=(-1.4, 6.1), aspect="equal")
+ax.axis("off")
+for j, x in enumerate(xs, start=1):  # encoder: inputs x_j, states h_j
+    box(ax, x, 0, f"$h_{j}$", SKY)
+    ax.text(x, -1.15, f"$x_{j}$", ha="center", va="center", fontsize=11)
+    arrow(ax, (x, -0.95), (x, -0.3))
+for a, b in zip(xs[:-1], xs[1:]):  # a bidirectional RNN: information flows both ways
+    ax.add_patch(FancyArrowPatch((a + 0.5, 0), (b - 0.5, 0), arrowstyle="<|-|>", mutation_scale=9, lw=1))
+ax.text(xs[-1] + 0.65, 0, "encoder states\n(bidirectional RNN)", ha="left", va="center", fontsize=9)
+for j, x in enumerate(xs, start=1):  # scores e_ij
+    ax.add_patch(Circle((x, y_score), 0.36, fc="white", ec=GREEN, lw=1.5, zorder=3))
+    ax.text(x, y_score, f"$e_{{i{j}}}$", ha="center", va="center", fontsize=10, zorder=4)
+    arrow(ax, (x, 0.3), (x, y_score - 0.37))
+    arrow(ax, (x, y_score + 0.37), (x, y_softmax - 0.27))
+ax.text(xs[-1] + 0.65, y_score, r"scores $e_{ij} = v_a^\top \tanh(W_a s_{i-1} + U_a h_j)$",
+        ha="left", va="center", fontsize=9)
+box(ax, -1.9, y_decoder, "$s_{i-1}$", ORANGE)  # decoder: previous and new state
+box(ax, 7.4, y_decoder, "$s_i$", ORANGE)
+ax.text(-1.9, y_decoder + 0.55, "decoder", ha="center", va="bottom", fontsize=9)
+arrow(ax, (-1.4, y_decoder), (6.9, y_decoder))
+ax.plot([-1.9, -1.9, xs[-1]], [y_decoder - 0.3, y_score, y_score], color=GREEN, lw=1.2, zorder=1)
+ax.text(-1.05, y_score - 0.3, "$s_{i-1}$ is scored\nagainst every $h_j$", ha="center", va="top", fontsize=8.5)
+ax.add_patch(FancyBboxPatch((xs[0] - 0.5, y_softmax - 0.22), xs[-1] - xs[0] + 1.0, 0.44,
+                            boxstyle="round,pad=0.04", fc="0.92", ec="black", lw=1, zorder=3))
+ax.text(xs.mean(), y_softmax, "softmax over $j$", ha="center", va="center", fontsize=10, zorder=4)
+for j, (x, a) in enumerate(zip(xs, alpha.tolist()), start=1):  # weights alpha_ij as bars
+    ax.add_patch(Rectangle((x - 0.25, y_bars), 0.5, a, fc=BLUE, ec="black", lw=0.8, zorder=3))
+    left = x < cx
+    ax.text(x - 0.32 if left else x + 0.32, y_bars + 0.05, f"$\\alpha_{{i{j}}}$ = {a:.2f}",
+            ha="right" if left else "left", va="bottom", fontsize=8.5)
+    arrow(ax, (x, y_softmax + 0.27), (x, y_bars))
+    arrow(ax, (x, y_bars + a + 0.03), (cx + (x - cx) * 0.08, cy - 0.3))
+ax.text(xs[-1] + 1.55, y_bars + 0.3, "weights", ha="left", va="center", fontsize=9)
+ax.add_patch(Circle((cx, cy), 0.3, fc="white", ec=VERMILLION, lw=1.5, zorder=3))
+ax.text(cx, cy, r"$\Sigma$", ha="center", va="center", fontsize=12, zorder=4)
+ax.text(cx + 0.4, cy + 0.05, r"context $c_i = \sum_j \alpha_{ij} h_j$", ha="left", va="bottom", fontsize=9)
+arrow(ax, (cx + 0.3, cy), (6.95, y_decoder - 0.2), connectionstyle="arc3,rad=0.15")
+ax.text(7.4, y_decoder + 0.75, "$y_{i-1}$", ha="center", va="center", fontsize=11)
+arrow(ax, (7.4, y_decoder + 0.57), (7.4, y_decoder + 0.3))
+arrow(ax, (7.85, y_decoder), (8.5, y_decoder))
+ax.text(8.6, y_decoder, "$y_i$", ha="left", va="center", fontsize=11)
+fig.tight_layout()
 
 # %% Softmax saturation: unscaled vs scaled scores as d_k grows
+def saturation_stats(d_ks, n_queries=400, n_keys=16, seed=0):
+    """For each d_k: variance of the scores, mean largest softmax weight and median
+    Frobenius norm of the softmax Jacobian, for q . k and for q . k / sqrt(d_k)."""
+    g = torch.Generator().manual_seed(seed)
+    stats = {name: {"var": [], "max_w": [], "jac": []} for name in ("unscaled", "scaled")}
+    for d_k in d_ks:
+        q = torch.randn(n_queries, 1, d_k, generator=g, dtype=torch.float64)  # unit-variance components
+        k = torch.randn(n_queries, n_keys, d_k, generator=g, dtype=torch.float64)
+        dots = (q * k).sum(-1)  # (n_queries, n_keys): q . k_j
+        for name, s in [("unscaled", dots), ("scaled", dots / math.sqrt(d_k))]:
+            p = torch.softmax(s, dim=-1)
+            jac = torch.diag_embed(p) - p.unsqueeze(-1) * p.unsqueeze(-2)  # d softmax / d scores
+            stats[name]["var"].append(s.var().item())
+            stats[name]["max_w"].append(p.max(-1).values.mean().item())
+            stats[name]["jac"].append(jac.flatten(1).norm(dim=-1).median().item())
+    return stats
+
+
 d_ks = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
-n_queries, n_keys = 400, 16
-stats = {"unscaled": {"var": [], "max_w": [], "jac": []},
-         "scaled": {"var": [], "max_w": [], "jac": []}}
-for d_k in d_ks:
-    q = torch.randn(n_queries, 1, d_k, dtype=torch.float64)  # unit-variance components
-    k = torch.randn(n_queries, n_keys, d_k, dtype=torch.float64)
-    dots = (q * k).sum(-1)  # (n_queries, n_keys): q . k_j
-    for name, s in [("unscaled", dots), ("scaled", dots / math.sqrt(d_k))]:
-        p = torch.softmax(s, dim=-1)
-        jac = torch.diag_embed(p) - p.unsqueeze(-1) * p.unsqueeze(-2)  # d softmax / d s
-        stats[name]["var"].append(s.var().item())
-        stats[name]["max_w"].append(p.max(-1).values.mean().item())
-        stats[name]["jac"].append(jac.flatten(1).norm(dim=-1).median().item())
+n_keys = 16
+stats = saturation_stats(d_ks, n_keys=n_keys)
+for name in stats:
+    print(f"Figure 2, {name}: largest weight {stats[name]['max_w'][0]:.2f} (d_k = 2) -> "
+          f"{stats[name]['max_w'][-1]:.2f} (d_k = 1024); Jacobian norm "
+          f"{stats[name]['jac'][0]:.3f} -> {stats[name]['jac'][-1]:.2g}")
 
 # %% Figure 2: variance, largest weight and softmax Jacobian vs d_k
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.2), layout="constrained")
-style = {"unscaled": dict(color="C3", marker="o", label=r"$q\cdot k$"),
-         "scaled": dict(color="C0", marker="s", label=r"$q\cdot k/\sqrt{d_k}$")}
+style = {"unscaled": dict(color=VERMILLION, marker="o", ls="-", label=r"$q\cdot k$"),
+         "scaled": dict(color=BLUE, marker="s", ls="--", label=r"$q\cdot k/\sqrt{d_k}$")}
 for name in stats:
     axes[0].loglog(d_ks, stats[name]["var"], **style[name])
     axes[1].semilogx(d_ks, stats[name]["max_w"], **style[name])
@@ -111,12 +143,64 @@ axes[1].axhline(1 / n_keys, color="gray", ls=":", lw=1, label=f"uniform $1/S$ ($
 axes[1].set_ylim(0, 1.05)
 axes[1].set_title("largest attention weight (mean)", fontsize=10)
 axes[2].set_title("softmax Jacobian norm (median)", fontsize=10)
-axes[0].set_ylabel(r"$\mathrm{Var}(s_j)$")
+axes[0].set_ylabel(r"$\mathrm{Var}(e_j)$")
 axes[1].set_ylabel(r"$\alpha_{\max}$")
-axes[2].set_ylabel(r"$\|\partial\alpha / \partial s\|_F$")
+axes[2].set_ylabel(r"$\|\partial\alpha / \partial e\|_F$")
 for ax in axes:
     ax.set_xlabel("$d_k$")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
+
+# %% A toy sentence: self-attention with Q = X W_Q, K = X W_K, V = X W_V
+def toy_self_attention(seed=1, d_model=16):
+    """Self-attention weights on "the cat sat on the mat <pad>" with random word vectors.
+
+    W_Q = W_K = I makes the score the similarity of two embeddings, so every token attends
+    mostly to itself and the two "the" tokens to each other. Returns the tokens and, for each
+    mask, (mask, weights).
+    """
+    g = torch.Generator().manual_seed(seed)
+    tokens = ["the", "cat", "sat", "on", "the", "mat", "<pad>"]
+    vocab = {word: i for i, word in enumerate(dict.fromkeys(tokens))}
+    embedding = torch.randn(len(vocab), d_model, generator=g)  # random word vectors
+    X = embedding[torch.tensor([vocab[t] for t in tokens])]  # (T, d_model)
+    T = len(tokens)
+    W_Q, W_K = torch.eye(d_model), torch.eye(d_model)
+    W_V = torch.randn(d_model, d_model, generator=g) / math.sqrt(d_model)
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    is_real = torch.tensor([t != "<pad>" for t in tokens])
+    padding_mask = is_real.expand(T, T)  # key j must be a real token
+    causal_mask = torch.ones(T, T, dtype=torch.bool).tril()  # key j <= query i
+    masks = {"no mask": None, "padding mask": padding_mask, "causal + padding mask": causal_mask & padding_mask}
+    return tokens, {name: (mask, attention(Q, K, V, mask)[1]) for name, mask in masks.items()}
+
+
+tokens, weights = toy_self_attention()
+T = len(tokens)
+w = weights["no mask"][1]
+print(f"Figure 3, no mask: self-weights {np.round(w.diagonal().numpy(), 2)}; "
+      f"'the' -> other 'the' {w[0, 4]:.2f}")
+
+# %% Figure 3: attention-weight heatmaps
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), layout="constrained")
+cmap = plt.get_cmap("Blues").copy()
+cmap.set_bad("0.85")  # masked cells
+for ax, (name, (mask, w)) in zip(axes, weights.items()):
+    assert torch.allclose(w.sum(-1), torch.ones(T))
+    shown = np.ma.masked_array(w.numpy(), mask=None if mask is None else ~mask.numpy())
+    im = ax.imshow(shown, cmap=cmap, vmin=0, vmax=1)
+    for i in range(T):
+        for j in range(T):
+            if mask is None or mask[i, j]:
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=6.5,
+                        color="white" if w[i, j] > 0.55 else "black")
+            else:
+                ax.text(j, i, "×", ha="center", va="center", fontsize=9, color="0.35")
+    ax.set_xticks(range(T), tokens, rotation=45, fontsize=8)
+    ax.set_yticks(range(T), tokens, fontsize=8)
+    ax.set_xlabel("key $j$")
+    ax.set_title(name, fontsize=10)
+axes[0].set_ylabel("query $i$")
+fig.colorbar(im, ax=axes, shrink=0.8, label=r"weight $\alpha_{ij}$")
 
 plt.show()

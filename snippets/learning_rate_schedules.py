@@ -7,10 +7,14 @@ Four figures, all from torch.optim.lr_scheduler and synthetic problems:
    restarts, linear, polynomial, inverse square root / Noam, warm-up + cosine).
 2. Mini-batch SGD on a linear-regression problem: a constant rate stalls at a noise
    floor proportional to eta; decaying the rate removes it. The floor is measured for
-   several rates and compared with the first-order prediction eta * tr(C) / (4B).
+   several rates and compared with the first-order prediction eta * tr(Sigma) / (4B) and
+   with the exact stationary value of this SGD.
 3. ReduceLROnPlateau reacting to the validation loss of a similar SGD run.
 4. Dividing eta by 5 versus multiplying the batch size B by 5 (same eta / B):
    the same curve per epoch, far fewer parameter updates.
+
+Curves that share an axes differ in line style or marker as well as in color (Okabe-Ito
+palette). The numbers the page quotes about Figures 2 and 4 are printed at the end.
 """
 
 # %% Imports and seeds
@@ -25,7 +29,7 @@ torch.manual_seed(0)
 rng = np.random.default_rng(0)  # unused here (all randomness is torch), seeded by convention
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)  # the tensors are tiny: extra threads only add overhead
-
+BLUE, ORANGE, GREEN, VERMILLION, PURPLE = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7"  # Okabe-Ito
 
 # %% Record the learning rate a scheduler produces
 # --8<-- [start:lr_curve]
@@ -42,7 +46,6 @@ def lr_curve(make_scheduler, steps, lr=1.0, optimizer=torch.optim.SGD, **opt_kwa
         sched.step()  # then advance the schedule: t -> t + 1
     return np.array(lrs), np.array(moms, dtype=float)
 # --8<-- [end:lr_curve]
-
 
 # %% Figure 1: every schedule on the page, computed by torch.optim.lr_scheduler
 T = 100  # steps shown (epochs or iterations: the scheduler only counts step() calls)
@@ -113,7 +116,7 @@ fig, axes = plt.subplots(3, 4, figsize=(10, 6.4), sharex=True)
 t_axis = np.arange(T)
 for ax, (title, lines) in zip(axes.flat, panels):
     for name, label, style in lines:
-        ax.plot(t_axis, curves[name], style, color="tab:blue" if style == "-" else "tab:orange",
+        ax.plot(t_axis, curves[name], style, color=BLUE if style == "-" else ORANGE,
                 lw=1.4, label=label)
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
@@ -121,12 +124,12 @@ for ax, (title, lines) in zip(axes.flat, panels):
     if any(label for _, label, _ in lines):
         ax.legend(fontsize=7, frameon=False)
 ax_mom = axes.flat[6]
-ax_mom.plot(t_axis, onecycle_momentum, color="tab:green", lw=1.4)
+ax_mom.plot(t_axis, onecycle_momentum, color=GREEN, lw=1.4)
 ax_mom.set_ylabel("momentum", fontsize=8)
 ax_plateau = axes.flat[4].twinx()
-ax_plateau.plot(t_axis, plateau_loss, color="0.65", lw=0.8)
+ax_plateau.plot(t_axis, plateau_loss, ":", color="0.45", lw=0.9)
 ax_plateau.set_yticks([])
-ax_plateau.set_ylabel("toy val. loss (gray)", fontsize=7, color="0.5")
+ax_plateau.set_ylabel("toy val. loss (dotted)", fontsize=7, color="0.4")
 axes.flat[10].axvline(warmup - 1, color="0.7", lw=0.8, ls=":")
 axes.flat[11].axvline(warmup, color="0.7", lw=0.8, ls=":")
 for ax in axes[:, 0]:
@@ -134,7 +137,6 @@ for ax in axes[:, 0]:
 for ax in axes[-1]:
     ax.set_xlabel("step $t$", fontsize=8)
 fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.95, wspace=0.38, hspace=0.38)
-
 
 # %% A linear-regression problem for mini-batch SGD (gradients by hand, many runs at once)
 n_samples, n_features, noise = 1024, 10, 0.5
@@ -152,7 +154,7 @@ X, y = make_data(n_samples, gen)
 theta_star = torch.linalg.lstsq(X, y).solution  # minimizer of L(theta) = mean (x.theta - y)^2 / 2
 H = X.T @ X / n_samples  # Hessian of L
 r_star = X @ theta_star - y
-C = (X * r_star[:, None] ** 2).T @ X / n_samples  # covariance of per-example gradients at theta*
+Sigma = (X * r_star[:, None] ** 2).T @ X / n_samples  # covariance of per-example gradients at theta*
 
 
 def excess_loss(theta):
@@ -181,17 +183,16 @@ def sgd(lrs, batch_sizes, runs, theta0, seed=0):
     return torch.stack(history).numpy()
 # --8<-- [end:sgd]
 
-
 # %% Figure 2: constant rates stall at a noise floor proportional to eta; decaying removes it
 steps, batch, runs, eta0 = 1500, 8, 16, 0.1
-decays = {  # label -> (scheduler factory, base rate, color)
-    r"constant $\eta = 0.1$": (lambda o: lr_scheduler.LambdaLR(o, lambda t: 1.0), 0.1, "tab:red"),
-    r"constant $\eta = 0.02$": (lambda o: lr_scheduler.LambdaLR(o, lambda t: 1.0), 0.02, "tab:orange"),
+decays = {  # label -> (scheduler factory, base rate, (color, line style, marker))
+    r"constant $\eta = 0.1$": (lambda o: lr_scheduler.LambdaLR(o, lambda t: 1.0), 0.1, (VERMILLION, "-", "")),
+    r"constant $\eta = 0.02$": (lambda o: lr_scheduler.LambdaLR(o, lambda t: 1.0), 0.02, (ORANGE, "--", "")),
     r"step: $\times 0.2$ at 500, 1000": (lambda o: lr_scheduler.MultiStepLR(o, [500, 1000], gamma=0.2),
-                                          eta0, "tab:blue"),
-    "cosine to 0": (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=steps), eta0, "tab:green"),
+                                          eta0, (BLUE, "-.", "")),
+    "cosine to 0": (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=steps), eta0, (GREEN, ":", "")),
     r"power: $\eta_0 / (1 + t/100)$": (lambda o: lr_scheduler.LambdaLR(o, lambda t: 1 / (1 + t / 100)),
-                                       eta0, "tab:purple"),
+                                       eta0, (PURPLE, "-", "o")),
 }
 lr_table = np.stack([lr_curve(make, steps, lr=lr0)[0] for make, lr0, _ in decays.values()], axis=1)
 lr_per_run = np.repeat(lr_table, runs, axis=1)  # (steps, n_schedules * runs)
@@ -206,22 +207,44 @@ eta_col = np.repeat(etas, floor_runs)
 floor_hist = sgd(np.tile(eta_col, (burn_in + measure, 1)), [batch] * (burn_in + measure),
                  len(eta_col), theta_star, seed=1)  # start at theta*: measure the stationary floor
 floor = floor_hist[burn_in + 1:].reshape(measure, len(etas), floor_runs).mean((0, 2))
-floor_theory = etas * torch.trace(C).item() / (4 * batch)  # first order in eta
+floor_theory = etas * torch.trace(Sigma).item() / (4 * batch)  # first order in eta
+
+
+d_theta = n_features + 1
+S_op = torch.einsum("ni,nj,nk,nl->ikjl", X, X, X, X).reshape(d_theta**2, d_theta**2) / n_samples  # V -> S(V)
+
+
+def exact_floor(eta):
+    """E[L - L*] at stationarity, tr(H V) / 2, without approximation. The noise of a mini-batch gradient
+    has covariance (S(V) - H V H + Sigma) / B: it grows with the distance from theta* (S(V) = mean_i of
+    x_i x_i^T V x_i x_i^T), which the first-order value leaves out. V solves
+    V = (I - eta H) V (I - eta H) + eta^2 (S(V) - H V H + Sigma) / B."""
+    d = H.shape[0]
+    M = torch.eye(d) - eta * H
+    K = torch.kron(M, M) + eta**2 / batch * (S_op - torch.kron(H, H))  # V -> the right-hand side, as a matrix
+    V = torch.linalg.solve(torch.eye(d * d) - K, (eta**2 / batch * Sigma).reshape(-1)).reshape(d, d)
+    return 0.5 * torch.trace(H @ V).item()
+
+
+floor_exact = np.array([exact_floor(eta) for eta in etas])
+floor_ratio = floor[-1] / floor_theory[-1]  # measured / first order at the largest eta
+exact_ratio = floor_exact[-1] / floor_theory[-1]
 
 fig, (ax_t, ax_eta) = plt.subplots(1, 2, figsize=(9.5, 3.6), gridspec_kw=dict(width_ratios=[1.6, 1]))
 t_sgd = np.arange(steps + 1)
-for k, (label, (_, _, color)) in enumerate(decays.items()):
-    ax_t.semilogy(t_sgd[::5], excess[::5, k], color=color, lw=1.1, label=label)
+for k, (label, (_, _, (color, line, marker))) in enumerate(decays.items()):
+    ax_t.semilogy(t_sgd[::5], excess[::5, k], ls=line, marker=marker, markevery=20, ms=4, color=color,
+                  lw=1.1, label=label)
 ax_t.set(xlabel="iteration $t$", ylabel=r"$L(\theta_t) - L^\star$ (mean of runs)", ylim=(1e-4, 10),
          title=f"Mini-batch SGD, B = {batch}")
 ax_t.legend(fontsize=7, loc="upper right")
 ax_eta.loglog(etas, floor, "o", color="k", ms=4, label="measured")
-ax_eta.loglog(etas, floor_theory, "-", color="tab:red", lw=1, label=r"$\eta\,\mathrm{tr}(C)/(4B)$")
+ax_eta.loglog(etas, floor_theory, "-", color=VERMILLION, lw=1, label=r"$\eta\,\mathrm{tr}(\Sigma)/(4B)$")
+ax_eta.loglog(etas, floor_exact, "--", color=BLUE, lw=1, label="exact stationary")
 ax_eta.set(xlabel=r"constant learning rate $\eta$", ylabel="stationary excess loss",
            title=r"Noise floor $\propto \eta$")
 ax_eta.legend(fontsize=8)
 fig.tight_layout()
-
 
 # %% Figure 3: ReduceLROnPlateau reacting to the validation loss of a real SGD run
 # A larger training set (8192 examples), so that the validation loss is limited by the
@@ -263,11 +286,10 @@ ax_v.set(ylabel="validation loss − best", ylim=(1e-4, 10),
 drops = [e for e in range(1, evals + 1) if lr_hist[e] < lr_hist[e - 1]]
 for ax in (ax_v, ax_lr):
     for e in drops:
-        ax.axvline(e, color="tab:red", lw=0.8, alpha=0.6)
-ax_lr.step(e_axis, lr_hist, where="post", color="tab:blue")
+        ax.axvline(e, color=VERMILLION, lw=0.9, ls="--")
+ax_lr.step(e_axis, lr_hist, where="post", color=BLUE)
 ax_lr.set(yscale="log", xlabel=f"evaluation (every {iters_per_eval} iterations)", ylabel=r"$\eta$")
 fig.tight_layout()
-
 
 # %% Figure 4: decay the rate or increase the batch size (Smith et al., 2018)
 epochs_per_stage, factor = 4, 5
@@ -285,14 +307,17 @@ def staged(lrs_, batches_):
 
 
 fig, (ax_ep, ax_up) = plt.subplots(1, 2, figsize=(9.5, 3.4), sharey=True)
-for (lrs_, batches_), color, label in [
-    (staged(stage_lrs, [batch] * 3), "tab:blue", r"decay $\eta$: 0.1, 0.02, 0.004 (B = 8)"),
-    (staged([eta0] * 3, stage_batches), "tab:red", r"grow $B$: 8, 40, 200 ($\eta$ = 0.1)"),
+n_updates, last_epoch_loss = {}, {}
+for key, (lrs_, batches_), color, line, label in [
+    ("decay", staged(stage_lrs, [batch] * 3), BLUE, "-", r"decay $\eta$: 0.1, 0.02, 0.004 (B = 8)"),
+    ("grow", staged([eta0] * 3, stage_batches), VERMILLION, "--", r"grow $B$: 8, 40, 200 ($\eta$ = 0.1)"),
 ]:
     hist = sgd(lrs_, batches_, runs, theta0, seed=3).mean(-1)
     epochs_seen = np.concatenate([[0.0], np.cumsum(batches_) / n_samples])
-    ax_ep.semilogy(epochs_seen[::2], hist[::2], color=color, lw=1.1, label=label)
-    ax_up.semilogy(np.arange(len(hist))[::2], hist[::2], color=color, lw=1.1,
+    n_updates[key] = len(lrs_)
+    last_epoch_loss[key] = hist[epochs_seen > epochs_seen[-1] - 1].mean()
+    ax_ep.semilogy(epochs_seen[::2], hist[::2], line, color=color, lw=1.1, label=label)
+    ax_up.semilogy(np.arange(len(hist))[::2], hist[::2], line, color=color, lw=1.1,
                    label=f"{len(lrs_)} updates")
 ax_ep.set(xlabel="epochs (examples seen / N)", ylabel=r"$L(\theta) - L^\star$ (mean of runs)",
           title=r"Same $\eta/B$ per stage: same curve per epoch", ylim=(1e-4, 10))
@@ -300,5 +325,11 @@ ax_up.set(xlabel="parameter updates", title="...with far fewer updates")
 ax_ep.legend(fontsize=7)
 ax_up.legend(fontsize=7)
 fig.tight_layout()
+
+# %% The numbers the page quotes
+print(f"Figure 2: at eta = {etas[-1]:.2f} the measured floor is {floor_ratio:.3f} x the first-order value "
+      f"(exact stationary value: {exact_ratio:.3f} x)")
+print(f"Figure 4: {n_updates['decay']} updates (decay eta) vs {n_updates['grow']} (grow B); "
+      f"loss over the last epoch {last_epoch_loss['decay']:.2e} vs {last_epoch_loss['grow']:.2e}")
 
 plt.show()

@@ -10,9 +10,11 @@ Two figures, all on synthetic problems:
    random filter-normalized directions (Li et al., 2018) around the trained minimum, and
    along the straight line from the minimum to the same network with its hidden units
    permuted: two equal minima with a barrier between them, so the loss is not convex.
+
+The numbers the page states about the figures are computed here and printed.
 """
 
-# %% Imports and seeds
+# %% Imports, seeds and colors
 import math
 
 import matplotlib.pyplot as plt
@@ -22,7 +24,8 @@ import torch
 torch.manual_seed(0)
 rng = np.random.default_rng(0)  # unused here (all randomness is torch), seeded by convention
 torch.set_default_dtype(torch.float64)
-
+# Okabe-Ito colors, safe for color-vision deficiency; every curve and point also has its own style or marker
+BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 
 # %% Classify a critical point by the eigenvalues of the Hessian
 # --8<-- [start:classify]
@@ -41,7 +44,6 @@ def classify_critical_point(loss_fn, theta, tol=1e-8):
     return kind, eigenvalues, eigenvectors
 # --8<-- [end:classify]
 
-
 # %% Figure 1: minima, a maximum and a saddle point
 def f_1d(x):
     return x**4 / 4 - x**2 + 0.3 * x
@@ -57,14 +59,13 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
 xs = torch.linspace(-2.2, 2.1, 400)
 ax1.plot(xs, f_1d(xs), color="k", lw=1.5)
 roots = np.roots([1.0, 0.0, -2.0, 0.3])  # f'(x) = x^3 - 2x + 0.3 = 0
-style = {"local minimum": ("o", "tab:blue"), "local maximum": ("^", "tab:red")}
+style = {"global (and local) minimum": ("s", GREEN), "local minimum": ("o", BLUE), "local maximum": ("^", VERMILLION)}
 for r in sorted(roots.real):
     kind, lam, _ = classify_critical_point(lambda t: f_1d(t).sum(), torch.tensor([r]))
     is_global = kind == "local minimum" and f_1d(torch.tensor(r)) <= f_1d(torch.tensor(roots.real)).min() + 1e-12
     label = "global (and local) minimum" if is_global else kind
-    marker, color = style[kind]
-    ax1.plot(r, f_1d(torch.tensor(r)), marker, color="tab:green" if is_global else color, ms=9,
-             label=f"{label}: $f''$ = {lam.item():.2f}")
+    marker, color = style[label]  # a square, a circle or a triangle
+    ax1.plot(r, f_1d(torch.tensor(r)), marker, color=color, ms=9, label=f"{label}: $f''$ = {lam.item():.2f}")
 ax1.set(xlabel=r"$\theta$", ylabel=r"$L(\theta)$", ylim=(-1.8, 1.6),
         title=r"$L(\theta) = \theta^4/4 - \theta^2 + 0.3\,\theta$")
 ax1.legend(fontsize=8, loc="upper center")
@@ -77,31 +78,36 @@ for point in [(-1.0, -0.5), (0.0, 0.0), (1.0, 0.5)]:
     theta = torch.tensor(point)
     kind, lam, vec = classify_critical_point(double_well, theta)
     if kind == "saddle point":
-        ax2.plot(*point, "X", color="tab:red", ms=10, label="saddle point")
+        ax2.plot(*point, "X", color=VERMILLION, ms=10, label="saddle point")
         for value, v in zip(lam, vec.T):  # eigenvectors are the columns
-            color = "tab:red" if value < 0 else "tab:blue"
+            # negative curvature: dashed arrow; positive curvature: solid arrow
+            color, ls = (VERMILLION, "--") if value < 0 else (BLUE, "-")
             ax2.annotate("", xy=(point[0] + 0.55 * v[0], point[1] + 0.55 * v[1]),
                          xytext=(point[0] - 0.55 * v[0], point[1] - 0.55 * v[1]),
-                         arrowprops=dict(arrowstyle="<->", color=color, lw=2))  # an axis: +v and -v
+                         arrowprops=dict(arrowstyle="<->", color=color, lw=2, ls=ls))  # an axis: +v and -v
             ax2.text(point[0] + 0.8 * v[0], point[1] + 0.8 * v[1], rf"$\lambda = {value:.2f}$",
                      color=color, fontsize=9, ha="center", va="center", backgroundcolor="white")
     else:
-        ax2.plot(*point, "o", color="tab:green", ms=9, label="minimum" if point[0] > 0 else None)
+        ax2.plot(*point, "o", color=GREEN, ms=9, label="minimum" if point[0] > 0 else None)
 ax2.set(xlabel="$x$", ylabel="$y$", aspect="equal",
         title=r"$L(x, y) = (x^2 - 1)^2 + 2\,(y - x/2)^2$")
 ax2.legend(fontsize=8, loc="lower right")
 fig.tight_layout()
 
-
 # %% A small MLP on a synthetic two-class problem, parameters as one flat vector
 n_samples, n_hidden, weight_decay = 200, 8, 1e-3
-angle = math.pi * torch.rand(n_samples)
-label = (torch.arange(n_samples) % 2).double()  # two interleaved half-moons
-moon_0 = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
-moon_1 = torch.stack([1 - torch.cos(angle), 0.5 - torch.sin(angle)], dim=1)
-X = torch.where(label[:, None] == 1, moon_1, moon_0) + 0.2 * torch.randn(n_samples, 2)
 shapes = [(n_hidden, 2), (n_hidden,), (n_hidden,), ()]  # W1, b1, w2, b2
-n_params = sum(math.prod(s) for s in shapes)
+
+
+def make_moons(n=n_samples, noise=0.2, seed=0):
+    """Two interleaved, noisy half-moons in 2-D; labels 0 and 1 alternate."""
+    gen = torch.Generator().manual_seed(seed)
+    angle = math.pi * torch.rand(n, generator=gen)
+    label = (torch.arange(n) % 2).double()
+    moon_0 = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+    moon_1 = torch.stack([1 - torch.cos(angle), 0.5 - torch.sin(angle)], dim=1)
+    X = torch.where(label[:, None] == 1, moon_1, moon_0) + noise * torch.randn(n, 2, generator=gen)
+    return X, label
 
 
 def unflatten(theta):
@@ -114,7 +120,7 @@ def unflatten(theta):
     return parts
 
 
-def mlp_loss(theta):
+def mlp_loss(theta, X, label):
     """Mean binary cross-entropy + weight decay; theta may carry leading batch dims."""
     W1, b1, w2, b2 = unflatten(theta)
     hidden = torch.tanh(torch.einsum("nd,...hd->...nh", X, W1) + b1[..., None, :])
@@ -124,21 +130,33 @@ def mlp_loss(theta):
     return bce + 0.5 * weight_decay * (theta**2).sum(-1)
 
 
-theta = (0.5 * torch.randn(n_params)).requires_grad_(True)
-opt = torch.optim.LBFGS([theta], max_iter=400, history_size=20, line_search_fn="strong_wolfe",
-                        tolerance_grad=1e-9, tolerance_change=1e-12)
+def train_mlp(X, label, seed=0):
+    """Minimize mlp_loss with L-BFGS from a random start; return the minimizer theta*."""
+    gen = torch.Generator().manual_seed(seed)
+    n_params = sum(math.prod(s) for s in shapes)
+    theta = (0.5 * torch.randn(n_params, generator=gen)).requires_grad_(True)
+    opt = torch.optim.LBFGS([theta], max_iter=400, history_size=20, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-9, tolerance_change=1e-12)
+
+    def closure():
+        opt.zero_grad()
+        loss = mlp_loss(theta, X, label)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return theta.detach()
 
 
-def closure():
-    opt.zero_grad()
-    loss = mlp_loss(theta)
-    loss.backward()
-    return loss
+def permuted(theta):
+    """The same network with its hidden units listed in reverse order: P theta."""
+    perm = torch.arange(n_hidden).flip(0)
+    W1, b1, w2, b2 = unflatten(theta)
+    return torch.cat([W1[perm].flatten(), b1[perm], w2[perm], b2.reshape(1)])
 
 
-opt.step(closure)
-theta_star = theta.detach()
-
+X, label = make_moons()
+theta_star = train_mlp(X, label)
 
 # %% Random directions, filter-normalized as in Li et al. (2018)
 # --8<-- [start:filter_normalise]
@@ -154,13 +172,16 @@ def filter_normalised_direction(theta):
     return d
 # --8<-- [end:filter_normalise]
 
-
 # %% Figure 2: the MLP's loss along random directions and between two equivalent minima
+def loss(theta):
+    return mlp_loss(theta, X, label)
+
+
 fig, (ax_2d, ax_1d, ax_perm) = plt.subplots(1, 3, figsize=(12, 3.7))
 delta, eta = filter_normalised_direction(theta_star), filter_normalised_direction(theta_star)
 alpha = torch.linspace(-1, 1, 41)
 A, B = torch.meshgrid(alpha, alpha, indexing="xy")
-surface = mlp_loss(theta_star + A[..., None] * delta + B[..., None] * eta)
+surface = loss(theta_star + A[..., None] * delta + B[..., None] * eta)
 cs = ax_2d.contour(A, B, surface, levels=np.geomspace(surface.min().item(), surface.max().item(), 14),
                    cmap="viridis", linewidths=1)
 ax_2d.plot(0, 0, "k*", ms=10)
@@ -168,24 +189,25 @@ ax_2d.set(xlabel=r"$\alpha$", ylabel=r"$\beta$", aspect="equal",
           title=r"$L(\theta^\star + \alpha\delta + \beta\eta)$")
 
 alpha = torch.linspace(-1, 1, 201)
-for k in range(3):
+for k, (color, ls) in enumerate([(BLUE, "-"), (ORANGE, "--"), (GREEN, ":")]):
     d = filter_normalised_direction(theta_star)
-    ax_1d.plot(alpha, mlp_loss(theta_star + alpha[:, None] * d), lw=1.2, label=f"direction {k + 1}")
+    ax_1d.plot(alpha, loss(theta_star + alpha[:, None] * d), color=color, ls=ls, lw=1.5,
+               label=f"direction {k + 1}")
 ax_1d.set(xlabel=r"$\alpha$", ylabel="loss", title=r"$L(\theta^\star + \alpha d)$, random $d$")
 ax_1d.legend(fontsize=8)
 
-# the same network with its hidden units listed in reverse order: a different point, the same loss
-perm = torch.arange(n_hidden).flip(0)
-W1, b1, w2, b2 = unflatten(theta_star)
-theta_perm = torch.cat([W1[perm].flatten(), b1[perm], w2[perm], b2.reshape(1)])
+# the straight line from theta* to P theta*: a different point with the same loss
+theta_perm = permuted(theta_star)
 t = torch.linspace(-0.2, 1.2, 141)
-path = mlp_loss((1 - t[:, None]) * theta_star + t[:, None] * theta_perm)
-ends = torch.stack([mlp_loss(theta_star), mlp_loss(theta_perm)])
+path = loss((1 - t[:, None]) * theta_star + t[:, None] * theta_perm)
+ends = torch.stack([loss(theta_star), loss(theta_perm)])
 ax_perm.plot(t, path, color="k", lw=1.5, label=r"$L((1-t)\,\theta^\star + t\,P\theta^\star)$")
-ax_perm.plot([0, 1], ends, "--", color="tab:orange", label="chord (a convex $L$ stays below it)")
-ax_perm.plot([0, 1], ends, "o", color="tab:green", ms=8)
+ax_perm.plot([0, 1], ends, "--", color=ORANGE, label="chord (a convex $L$ stays below it)")
+ax_perm.plot([0, 1], ends, "o", color=GREEN, ms=8)
 ax_perm.set(xlabel="$t$", ylabel="loss", title="Minimum to its hidden-unit permutation")
 ax_perm.legend(fontsize=8, loc="upper left")
 fig.tight_layout()
+print(f"Figure 2: loss at theta* {ends[0].item():.3f} and at P theta* {ends[1].item():.3f}; "
+      f"largest loss on the segment between them {path.max().item():.3f}")
 
 plt.show()

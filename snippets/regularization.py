@@ -22,18 +22,21 @@ from torch import nn
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 torch.set_num_threads(1)  # the tensors here are tiny: one thread avoids threading overhead
-
+# Okabe-Ito colors (safe for color-vision deficiency); curves also differ by line style or marker
+BLUE, VERMILLION, GREEN, ORANGE = "#0072B2", "#D55E00", "#009E73", "#E69F00"
 
 # %% Figure 1: underfitting, good fit, overfitting (polynomial least squares)
 def true_fn(x):
     return np.sin(np.pi * x)
 
 
-noise_std = 0.25
-x_train = np.sort(rng.uniform(-1, 1, 20))
-y_train = true_fn(x_train) + noise_std * rng.standard_normal(20)
-x_val = rng.uniform(-1, 1, 500)
-y_val = true_fn(x_val) + noise_std * rng.standard_normal(500)
+def noisy_sine(rng, n_train=20, n_val=500, noise_std=0.25):
+    """Training and validation samples of y = sin(pi x) + Gaussian noise, x uniform in [-1, 1]."""
+    x_train = np.sort(rng.uniform(-1, 1, n_train))
+    y_train = true_fn(x_train) + noise_std * rng.standard_normal(n_train)
+    x_val = rng.uniform(-1, 1, n_val)
+    y_val = true_fn(x_val) + noise_std * rng.standard_normal(n_val)
+    return x_train, y_train, x_val, y_val
 
 
 def design(x, degree):
@@ -41,8 +44,8 @@ def design(x, degree):
     return np.polynomial.legendre.legvander(x, degree)
 
 
-def fit_polynomial(degree):
-    coef, *_ = np.linalg.lstsq(design(x_train, degree), y_train, rcond=None)
+def fit_polynomial(x, y, degree):
+    coef, *_ = np.linalg.lstsq(design(x, degree), y, rcond=None)
     return coef
 
 
@@ -50,12 +53,28 @@ def mse(coef, x, y):
     return np.mean((design(x, len(coef) - 1) @ coef - y) ** 2)
 
 
+def polynomial_errors(data, degrees):
+    """(training MSE, validation MSE) of the least-squares polynomial of each degree."""
+    x_train, y_train, x_val, y_val = data
+    coefs = [fit_polynomial(x_train, y_train, d) for d in degrees]
+    return np.array([[mse(c, x_train, y_train), mse(c, x_val, y_val)] for c in coefs])
+
+
+noise_std = 0.25
+x_train, y_train, x_val, y_val = sine_data = noisy_sine(rng, noise_std=noise_std)
+degrees = np.arange(0, 16)
+errors = polynomial_errors(sine_data, degrees)  # row d: degree d
+print("training / validation MSE: "
+      + ", ".join(f"degree {d}: {errors[d, 0]:.4f} / {errors[d, 1]:.4f}" for d in (1, 3, 15))
+      + f"; noise variance {noise_std**2}")
+
+
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
 x_plot = np.linspace(-1, 1, 300)
 for ax, degree, name in zip(axes, [1, 3, 15], ["under-fit", "good fit", "over-fit"]):
-    coef = fit_polynomial(degree)
+    coef = fit_polynomial(x_train, y_train, degree)
     ax.plot(x_plot, true_fn(x_plot), color="gray", ls="--", lw=1, label="true function")
-    ax.plot(x_plot, design(x_plot, degree) @ coef, color="tab:red", lw=1.5, label="fit")
+    ax.plot(x_plot, design(x_plot, degree) @ coef, color=VERMILLION, lw=1.5, label="fit")
     ax.plot(x_train, y_train, "o", color="k", ms=3.5, label="training data")
     ax.set(ylim=(-2, 2), xlabel="$x$",
            title=f"degree {degree}: {name}\ntrain {mse(coef, x_train, y_train):.3f}, "
@@ -63,17 +82,13 @@ for ax, degree, name in zip(axes, [1, 3, 15], ["under-fit", "good fit", "over-fi
     ax.title.set_fontsize(9)
 axes[0].legend(fontsize=7, loc="lower right")
 
-degrees = np.arange(0, 16)
-errors = np.array([[mse(c, x_train, y_train), mse(c, x_val, y_val)]
-                   for c in map(fit_polynomial, degrees)])
-axes[3].semilogy(degrees, errors[:, 0], "o-", ms=3, color="tab:blue", label="training")
-axes[3].semilogy(degrees, errors[:, 1], "o-", ms=3, color="tab:orange", label="validation")
+axes[3].semilogy(degrees, errors[:, 0], "o-", ms=3, color=BLUE, label="training")
+axes[3].semilogy(degrees, errors[:, 1], "s--", ms=3, color=ORANGE, label="validation")
 axes[3].axhline(noise_std**2, color="gray", lw=0.8, ls=":", label=r"noise variance $\sigma^2$")
 axes[3].set(xlabel="polynomial degree (capacity)", ylabel="mean squared error", title="Error vs capacity")
 axes[3].title.set_fontsize(9)
 axes[3].legend(fontsize=7)
 fig.tight_layout()
-
 
 # %% Figure 2: a small MLP on noisy two moons, without and with regularization
 def two_moons(n, gen, noise=0.25):
@@ -86,9 +101,14 @@ def two_moons(n, gen, noise=0.25):
     return x + noise * torch.randn(n, 2, generator=gen), label
 
 
-gen = torch.Generator().manual_seed(0)
-x_tr, y_tr = two_moons(40, gen)  # few, noisy training examples: easy to memorize
-x_va, y_va = two_moons(1000, gen)  # held-out validation set from the same distribution
+def moons_data(seed=0):
+    """40 noisy training examples (easy to memorize) and 1000 validation examples from the same distribution."""
+    gen = torch.Generator().manual_seed(seed)
+    x_tr, y_tr = two_moons(40, gen)
+    x_va, y_va = two_moons(1000, gen)
+    return x_tr, y_tr, x_va, y_va
+
+
 loss_fn = nn.functional.cross_entropy
 
 
@@ -102,7 +122,8 @@ def make_mlp(p_drop):
     )
 
 
-def train(p_drop=0.0, weight_decay=0.0, steps=300, lr=0.01):
+def train(data, p_drop=0.0, weight_decay=0.0, steps=300, lr=0.01):
+    x_tr, y_tr, x_va, y_va = data
     torch.manual_seed(1)  # the same initial weights for every run
     net = make_mlp(p_drop)
     # AdamW: decoupled weight decay (its default is 0.01, so pass 0.0 to switch it off)
@@ -122,21 +143,25 @@ def train(p_drop=0.0, weight_decay=0.0, steps=300, lr=0.01):
 # --8<-- [end:train_loop]
 
 
-runs = [  # (label, color, keyword arguments of train)
-    ("no regularization", "tab:red", dict()),
-    ("dropout $p = 0.5$", "tab:blue", dict(p_drop=0.5)),
-    (r"weight decay $\lambda = 1$", "tab:green", dict(weight_decay=1.0)),
+data = x_tr, y_tr, x_va, y_va = moons_data()
+runs = [  # (label, color, marker, keyword arguments of train)
+    ("no regularization", VERMILLION, "o", dict()),
+    ("dropout $p = 0.5$", BLUE, "^", dict(p_drop=0.5)),
+    (r"weight decay $\lambda = 1$", GREEN, "s", dict(weight_decay=1.0)),
 ]
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.4), gridspec_kw=dict(width_ratios=[1.6, 1, 1, 1]))
 grid = np.linspace(-2, 3, 100), np.linspace(-1.5, 2, 70)
 grid_x = torch.tensor(np.stack(np.meshgrid(*grid), axis=-1).reshape(-1, 2), dtype=torch.float32)
-for ax, (label, color, kwargs) in zip(axes[1:], runs):
-    net, hist = train(**kwargs)
-    axes[0].plot(hist[:, 0], hist[:, 2], color=color, lw=1.6, label=label)
-    axes[0].plot(hist[:, 0], hist[:, 1], color=color, lw=1.0, ls="--")
+for ax, (label, color, marker, kwargs) in zip(axes[1:], runs):
+    net, hist = train(data, **kwargs)
+    style = dict(color=color, marker=marker, ms=4, markevery=6)
+    axes[0].plot(hist[:, 0], hist[:, 2], lw=1.6, label=label, **style)
+    axes[0].plot(hist[:, 0], hist[:, 1], lw=1.0, ls="--", mfc="none", **style)
+    print(f"{label}: final training loss {hist[-1, 1]:.3f}, final validation loss {hist[-1, 2]:.3f}, "
+          f"lowest validation loss {hist[:, 2].min():.3f} at step {hist[np.argmin(hist[:, 2]), 0]:.0f}")
     if not kwargs:  # early stopping would keep the weights from the validation minimum
         best = hist[np.argmin(hist[:, 2])]
-        axes[0].plot(best[0], best[2], "k*", ms=9, label="validation minimum")
+        axes[0].plot(best[0], best[2], "k*", ms=11, label="validation minimum")
     with torch.no_grad():
         prob = net.eval()(grid_x).softmax(dim=1)[:, 1].reshape(len(grid[1]), len(grid[0]))
     ax.imshow(prob.numpy(), origin="lower", extent=(-2, 3, -1.5, 2), cmap="coolwarm", vmin=0, vmax=1,
@@ -146,13 +171,12 @@ for ax, (label, color, kwargs) in zip(axes[1:], runs):
         pts = x_tr[y_tr == cls]
         ax.plot(pts[:, 0], pts[:, 1], marker, ms=3.5, mfc="w", mec="k", mew=0.8)
     ax.set(xticks=[], yticks=[], title=label)
-    ax.title.set(color=color, fontsize=9)
+    ax.title.set(fontsize=9)
 axes[0].set(xlabel="training step (full batch)", ylabel="cross-entropy loss", ylim=(0, 1.25),
             title="Validation (solid) and training (dashed) loss")
 axes[0].title.set_fontsize(9)
 axes[0].legend(fontsize=7, loc="upper left")
 fig.tight_layout()
-
 
 # %% Figure 3: data augmentation with plain tensor ops
 # --8<-- [start:augment]
@@ -177,14 +201,14 @@ def add_noise(images, std, gen):
     return (images + std * torch.randn(images.shape, generator=gen)).clamp(0, 1)
 
 
-def colour_jitter(images, strength, gen):
+def color_jitter(images, strength, gen):
     """Random brightness, contrast and saturation factors in [1 - strength, 1 + strength]."""
     b, c, s = 1 + strength * (2 * torch.rand(3, images.shape[0], 1, 1, 1, generator=gen) - 1)
     images = images * b  # brightness
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
     images = (images - mean) * c + mean  # contrast
-    grey = (images * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    images = (images - grey) * s + grey  # saturation
+    gray = (images * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    images = (images - gray) * s + gray  # saturation
     return images.clamp(0, 1)
 
 
@@ -192,7 +216,7 @@ def augment(images, gen):
     """A fresh random, label-preserving version of every image, e.g. at every epoch."""
     images = random_hflip(images, gen)
     images = random_shift(images, 4, gen)
-    images = colour_jitter(images, 0.4, gen)
+    images = color_jitter(images, 0.4, gen)
     return add_noise(images, 0.05, gen)
 # --8<-- [end:augment]
 
@@ -205,8 +229,8 @@ def arrow_image(size=32):
     head = (yy >= 5) & (yy < 15) & ((xx - cx).abs() <= (yy - 5))  # triangle pointing up
     shaft = (yy >= 15) & (yy < 27) & ((xx - cx).abs() <= 2)
     arrow = head | shaft
-    colour = torch.tensor([1.0, 0.55, 0.1]).view(3, 1, 1)
-    return torch.where(arrow, colour, img)
+    color = torch.tensor([1.0, 0.55, 0.1]).view(3, 1, 1)
+    return torch.where(arrow, color, img)
 
 
 image = arrow_image()[None]  # a batch of one image, (1, 3, 32, 32)
@@ -215,7 +239,7 @@ single = [
     ("original: up", image),
     ("horizontal flip: up", image.flip(-1)),
     ("random shift: up", random_shift(image, 4, g)),
-    ("color jitter: up", colour_jitter(image, 0.4, g)),
+    ("color jitter: up", color_jitter(image, 0.4, g)),
     ("noise: up", add_noise(image, 0.1, g)),
     ("vertical flip: DOWN!", image.flip(-2)),
 ]
@@ -223,7 +247,7 @@ batch = augment(image.expand(6, -1, -1, -1), torch.Generator().manual_seed(4))
 fig, axes = plt.subplots(2, 6, figsize=(10, 3.9))
 for ax, (title, img) in zip(axes[0], single):
     ax.imshow(img[0].permute(1, 2, 0).numpy(), interpolation="nearest")
-    ax.set_title(title, fontsize=8, color="tab:red" if "DOWN" in title else "k")
+    ax.set_title(title, fontsize=8, color=VERMILLION if "DOWN" in title else "k")
 for i, ax in enumerate(axes[1]):
     ax.imshow(batch[i].permute(1, 2, 0).numpy(), interpolation="nearest")
     ax.set_title(f"augment(), sample {i + 1}", fontsize=8)

@@ -20,7 +20,8 @@ import torch
 torch.manual_seed(0)
 rng = np.random.default_rng(0)  # unused here (nothing is random), seeded by convention
 torch.set_default_dtype(torch.float64)
-
+# Okabe-Ito colors (safe for color-vision deficiency); every method also has its own marker
+BLUE, VERMILLION, GREEN = "#0072B2", "#D55E00", "#009E73"
 
 # %% Newton's method with the gradient and Hessian from autograd
 # --8<-- [start:newton_step]
@@ -75,12 +76,15 @@ def log_loss_plot(ax, losses, **style):
     t = np.arange(len(losses))
     ax.loglog(t + 1, np.maximum(losses, 1e-30), **style)
 
-
 # %% Figure 1: an ill-conditioned quadratic, L = (theta - theta*)^T A (theta - theta*) / 2
-angle = math.radians(30)
-R = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-A = R @ torch.diag(torch.tensor([1.0, 25.0])) @ R.T  # eigenvalues 1 and 25: kappa = 25
-theta_min = torch.tensor([1.0, 0.5])
+def ill_conditioned_quadratic(kappa=25.0, degrees=30.0):
+    """Hessian A with eigenvalues 1 and kappa (eigenvectors rotated by `degrees`), and the minimizer."""
+    angle = math.radians(degrees)
+    R = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    return R @ torch.diag(torch.tensor([1.0, kappa])) @ R.T, torch.tensor([1.0, 0.5])
+
+
+A, theta_min = ill_conditioned_quadratic()  # eigenvalues 1 and 25: kappa = 25
 
 
 def quadratic(theta):
@@ -97,24 +101,27 @@ start = torch.tensor([-2.3, -0.8])
 lr_best = 2 / (1.0 + 25.0)  # 2 / (lambda_min + lambda_max)
 gd_path = gradient_descent(lambda th: A.numpy() @ (th - theta_min.numpy()), start, lr_best, 80)
 newton_path = newton(quadratic, start, 1)
+gd_losses = np.array([quadratic(torch.tensor(p)).item() for p in gd_path])
+# with the best fixed learning rate, every step multiplies the loss by ((kappa - 1) / (kappa + 1))^2
+print(f"quadratic: gradient descent multiplies the loss by {gd_losses[1] / gd_losses[0]:.3f} per step, "
+      f"Newton's loss after one step is {quadratic(newton_path[1]).item():.1e}")
 
 fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8))
 contour(ax_path, quadratic_np, (-3, 2), (-1.5, 1.5), np.geomspace(0.02, 30, 12))
-ax_path.plot(*gd_path[:30].T, "o-", color="tab:blue", ms=2.5, lw=1, label="gradient descent (30 steps)")
-ax_path.plot(*newton_path.T, "s-", color="tab:red", ms=5, lw=2, label="Newton (1 step)")
+ax_path.plot(*gd_path[:30].T, "o-", color=BLUE, ms=2.5, lw=1, label="gradient descent (30 steps)")
+ax_path.plot(*newton_path.T, "s--", color=VERMILLION, ms=5, lw=2, label="Newton (1 step)")
 ax_path.plot(*theta_min, "k*", ms=10)
 ax_path.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$", aspect="equal",
             title=r"Quadratic with $\kappa = 25$")
 ax_path.legend(fontsize=8, loc="lower right")
-ax_loss.semilogy([quadratic(torch.tensor(p)).item() for p in gd_path], ".-", color="tab:blue", ms=3,
+ax_loss.semilogy(gd_losses, "o-", color=BLUE, ms=2.5,
                  label=r"gradient descent, $\eta = 2/(\lambda_{\min}+\lambda_{\max})$")
-ax_loss.semilogy([quadratic(p).item() + 1e-30 for p in newton_path], "s-", color="tab:red",
-                 label=r"Newton: exact after one step ($L - L^\star$ = 0)")
+ax_loss.semilogy([quadratic(p).item() + 1e-30 for p in newton_path], "s--", color=VERMILLION,
+                 label=r"Newton: at the minimum after one step (round-off)")
 ax_loss.set(xlabel="iteration $t$", ylabel=r"$L(\theta_t) - L^\star$", ylim=(1e-31, 1e3),
             title="Loss (log scale)")
 ax_loss.legend(fontsize=8, loc="lower left")
 fig.tight_layout()
-
 
 # %% Figure 2: the Rosenbrock function L(x, y) = (1 - x)^2 + 100 (y - x^2)^2
 def rosenbrock(theta):
@@ -127,28 +134,37 @@ def rosenbrock_grad(theta):
     return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
 
 
-start = torch.tensor([-1.2, 1.0])  # the classic starting point
-paths = {
-    "gradient descent": gradient_descent(rosenbrock_grad, start, 1.5e-3, 10_000),
-    "Newton": newton(rosenbrock, start, 7).numpy(),
-    "L-BFGS": lbfgs(rosenbrock, start, 40).numpy(),
-}
-styles = {"gradient descent": dict(color="tab:blue", lw=1.5, zorder=3),
-          "Newton": dict(color="tab:red", marker="s", ms=4, lw=1.5),
-          "L-BFGS": dict(color="tab:green", marker=".", ms=5, lw=1)}
+def rosenbrock_paths(start=(-1.2, 1.0)):
+    """The iterates of the three methods from the classic starting point (-1.2, 1)."""
+    start = torch.tensor(start)
+    return {
+        "gradient descent": gradient_descent(rosenbrock_grad, start, 1.5e-3, 10_000),
+        "Newton": newton(rosenbrock, start, 7).numpy(),
+        "L-BFGS": lbfgs(rosenbrock, start, 40).numpy(),
+    }
+
+
+paths = rosenbrock_paths()
+losses = {name: rosenbrock(path.T) for name, path in paths.items()}
+print(f"Rosenbrock: gradient descent's loss after 10,000 steps {losses['gradient descent'][-1]:.1e}; "
+      f"Newton's loss {losses['Newton'][1]:.2f} after step 1, {losses['Newton'][2]:.0f} after step 2, "
+      f"{losses['Newton'][7]:.0e} after step 7; L-BFGS below 1e-10 after "
+      f"{np.argmax(losses['L-BFGS'] < 1e-10)} iterations")
+styles = {"gradient descent": dict(color=BLUE, ls="-", lw=1.5, zorder=3),
+          "Newton": dict(color=VERMILLION, ls="--", marker="s", ms=4, lw=1.5),
+          "L-BFGS": dict(color=GREEN, ls=":", marker="o", ms=3, lw=1.5)}
 
 fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8))
 contour(ax_path, rosenbrock, (-2, 2), (-3.5, 3), np.geomspace(0.1, 3000, 14))
 for name, path in paths.items():
     ax_path.plot(*path.T, label=name, **styles[name])
-    log_loss_plot(ax_loss, rosenbrock(path.T), label=f"{name}", **styles[name])
+    log_loss_plot(ax_loss, losses[name], label=name, **styles[name])
 ax_path.plot(1, 1, "k*", ms=10)
 ax_path.set(xlabel="$x$", ylabel="$y$", xlim=(-2, 2), ylim=(-3.5, 3), title="Rosenbrock: paths")
 ax_path.legend(fontsize=8, loc="lower right")
 ax_loss.set(xlabel="iteration + 1", ylabel=r"$L(\theta_t)$", ylim=(1e-30, 1e4), title="Loss (log-log)")
 ax_loss.legend(fontsize=8, loc="lower left")
 fig.tight_layout()
-
 
 # %% Figure 3: a saddle point attracts Newton's method
 def saddle(theta):
@@ -157,21 +173,33 @@ def saddle(theta):
     return x**2 / 2 + y**4 / 4 - y**2 / 2
 
 
+def saddle_grad(theta):
+    x, y = theta
+    return np.array([x, y**3 - y])
+
+
+def saddle_paths(start):
+    """The iterates of gradient descent, pure Newton and damped Newton from `start`."""
+    return {
+        r"gradient descent, $\eta = 0.3$": gradient_descent(saddle_grad, start, 0.3, 40),
+        "Newton": newton(saddle, start, 6).numpy(),
+        r"damped Newton, $\lambda = 1.5$": newton(saddle, start, 12, damping=1.5).numpy(),
+    }
+
+
+# two starts inside the band |y| < 1/sqrt(3) where H is indefinite, one outside it
 starts = [torch.tensor([1.5, 0.3]), torch.tensor([-1.2, -0.25]), torch.tensor([-1.0, 0.8])]
+saddle_styles = [dict(color=BLUE, ls="-", marker="o", ms=3, lw=1),
+                 dict(color=VERMILLION, ls="--", marker="s", ms=4, lw=1.5),
+                 dict(color=GREEN, ls=":", marker="^", ms=4, lw=1.5)]
 fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8))
 contour(ax_path, saddle, (-1.8, 1.8), (-1.4, 1.4), np.linspace(-0.24, 1.6, 16))
-ax_path.axhspan(-1 / math.sqrt(3), 1 / math.sqrt(3), color="tab:red", alpha=0.07, lw=0)
-methods = {  # name: (path function, style)
-    "gradient descent, $\\eta = 0.3$": (
-        lambda th: gradient_descent(lambda p: np.array([p[0], p[1] ** 3 - p[1]]), th, 0.3, 40),
-        dict(color="tab:blue", marker=".", ms=4, lw=1)),
-    "Newton": (lambda th: newton(saddle, th, 6).numpy(), dict(color="tab:red", marker="s", ms=4, lw=1.5)),
-    r"damped Newton, $\lambda = 1.5$": (lambda th: newton(saddle, th, 12, damping=1.5).numpy(),
-                                         dict(color="tab:green", marker="^", ms=4, lw=1)),
-}
+ax_path.axhspan(-1 / math.sqrt(3), 1 / math.sqrt(3), color="gray", alpha=0.12, lw=0)
 for i, start in enumerate(starts):
-    for name, (run, style) in methods.items():
-        path = run(start)
+    runs = saddle_paths(start)
+    print(f"saddle, start {start.tolist()}: final L of gradient descent, Newton, damped Newton =",
+          ", ".join(f"{saddle(path[-1]):.4f}" for path in runs.values()))
+    for (name, path), style in zip(runs.items(), saddle_styles):
         ax_path.plot(*path.T, label=name if i == 0 else None, **style)
         if i == 0:
             ax_loss.plot(np.arange(len(path)), saddle(path.T), label=name, **style)
@@ -180,8 +208,8 @@ ax_path.plot([0, 0], [-1, 1], "k*", ms=10)
 ax_path.set(xlabel="$x$", ylabel="$y$", xlim=(-1.8, 1.8), ylim=(-1.4, 1.4), aspect="equal",
             title=r"$L = x^2/2 + y^4/4 - y^2/2$ (shaded: $H$ indefinite)")
 ax_path.legend(fontsize=8, loc="lower right", framealpha=0.9)
-ax_loss.axhline(0.0, color="gray", lw=0.8, ls=":")
-ax_loss.axhline(-0.25, color="gray", lw=0.8, ls=":")
+ax_loss.axhline(0.0, color="gray", lw=0.8)
+ax_loss.axhline(-0.25, color="gray", lw=0.8)
 ax_loss.set(xlabel="iteration $t$", ylabel=r"$L(\theta_t)$", xlim=(0, 25),
             title=r"Loss from $(1.5, 0.3)$: saddle at 0, minima at $-0.25$")
 ax_loss.legend(fontsize=8)

@@ -256,6 +256,13 @@ def test_tooltip_on_first_use_per_section_with_anchor_on_the_home_page() -> None
     ]
 
 
+def test_goal_boxes_get_tooltips_but_the_anchor_stays_in_the_body() -> None:
+    md = markdown.Markdown(extensions=["admonition", g.TermExtension(FakePlugin("ko", "optimization/gradient-descent"))])  # type: ignore[arg-type]
+    out = md.convert('!!! abstract "목표"\n\n    학습률(learning rate)을 고른다.\n\n학습률을 정의한다.')
+    assert '<abbr title="learning rate: 계수다.">학습률</abbr>(learning rate)을' in out
+    assert '<abbr id="term-learning-rate" title="learning rate: 계수다.">학습률</abbr>을 정의한다' in out
+
+
 def test_tooltips_skip_code_math_links_and_headings() -> None:
     out = render("# 학습률\n\n`학습률` $\\text{학습률}$ [학습률](x.md)\n\n```\n학습률\n```\n")
     assert "<abbr" not in out

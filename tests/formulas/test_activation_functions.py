@@ -3,11 +3,15 @@
 Every activation and derivative is written from scratch, exactly as printed on the page,
 and compared with PyTorch's implementation (forward) and with autograd (derivatives).
 The step function and the autograd helper are the snippet's own (snippets/activation_functions.py),
-and the activations the snippet plots are checked against the page's formulas. The mutation
-test at the end runs plausible wrong formulas through the same comparison and tolerance.
+and the activations the snippet plots are checked against the page's formulas. The numbers the
+page states about the snippet's computations (SERLU's constants, Figure 3's shrink factor) are
+asserted with tolerances that the old, wrong statements fail. The mutation test at the end runs
+plausible wrong formulas through the same comparison and tolerance.
 """
 
+import contextlib
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,13 +22,21 @@ from snippet_code import snippet_function
 
 pytestmark = pytest.mark.usefixtures("float64")
 
-SNIPPET = snippet_function("activation_functions", "step", "autograd_derivative", "ACTIVATIONS")
+SNIPPET = snippet_function(
+    "activation_functions", "step", "autograd_derivative", "ACTIVATIONS",
+    "serlu_constants", "deep_stack_gradients", "shrink_per_layer", "SETUPS", "PROBE",
+)
 step = SNIPPET["step"]  # H(x) = 1 if x > 0, 0 if x <= 0
 autograd_derivative = SNIPPET["autograd_derivative"]  # df/dx at each point, by autograd
 
 # SELU constants as printed on the page (Klambauer et al., 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_LAMBDA = 1.0507009873554804934193349852946
+# SERLU's own constants as printed on the page (Zhang & Li, 2018), not SELU's
+SERLU_ALPHA, SERLU_LAMBDA = 2.9043, 1.0786
+
+PAGES = {lang: (Path(__file__).resolve().parents[2] / "docs" / lang / "neural-networks" / "activation-functions.md")
+         .read_text(encoding="utf-8") for lang in ("en", "ko")}
 
 SHAPES = [(7,), (4, 5), (2, 3, 6)]
 TOL = dict(rtol=1e-12, atol=1e-12)
@@ -315,6 +327,81 @@ def test_selu_constants_give_fixed_point_mean0_var1():
     torch_lambda = F.selu(torch.tensor(1.0)).item()
     torch_alpha = -F.selu(torch.tensor(-800.0)).item() / torch_lambda
     assert torch_lambda == pytest.approx(1.0507, abs=5e-5) and torch_alpha == pytest.approx(1.6733, abs=5e-5)
+
+
+def serlu(x, lam=SERLU_LAMBDA, alpha=SERLU_ALPHA):  # lambda x (x >= 0), lambda alpha x e^x (x < 0)
+    return lam * torch.where(x >= 0, x, alpha * x * torch.exp(x))
+
+
+def normal_moments(f):
+    """E[f(z)] and E[f(z)^2] for z ~ N(0, 1), by the trapezoid rule."""
+    z = torch.linspace(-40, 40, 400001)
+    w = phi(z)
+    return torch.trapezoid(f(z) * w, z).item(), torch.trapezoid(f(z) ** 2 * w, z).item()
+
+
+def test_serlu_constants_are_its_own():
+    """Page: SERLU's constants, from the same two conditions as SELU's, are alpha ~ 2.9043, lambda ~ 1.0786."""
+    lam, alpha = SNIPPET["serlu_constants"]()  # what the snippet computes and prints
+    assert lam == pytest.approx(SERLU_LAMBDA, abs=5e-5) and alpha == pytest.approx(SERLU_ALPHA, abs=5e-5)
+    # the old page gave SERLU SELU's constants: they are not SERLU's
+    assert abs(lam - 1.0507) > 0.01 and abs(alpha - 1.6733) > 0.1
+    # with the page's rounded constants, (0, 1) is the fixed point: mean 0, second moment 1
+    mean, second = normal_moments(serlu)
+    assert abs(mean) < 1e-4 and second == pytest.approx(1.0, abs=1e-4)
+    # with SELU's constants the moments are the page's 0.18 and 0.68
+    mean, second = normal_moments(lambda t: serlu(t, SELU_LAMBDA, SELU_ALPHA))
+    assert mean == pytest.approx(0.18, abs=0.005) and second == pytest.approx(0.68, abs=0.005)
+    for lang, text in PAGES.items():
+        assert "2.9043" in text and "1.0786" in text, f"{lang}: SERLU's constants are not on the page"
+
+
+@contextlib.contextmanager
+def float32():
+    """The snippet runs in float32: so do the checks of the numbers it computes for its figures."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+def test_figure3_sigmoid_gradient_shrinks_by_about_4_2_per_layer():
+    """Figure 3 caption: every sigmoid f'(z) is below 1/4, and the gradient shrinks by a factor of
+    about 4.2 per layer toward the input (the median ratio; the old caption said "roughly four")."""
+    f, std = SNIPPET["SETUPS"]["sigmoid (Xavier)"]
+    with float32():
+        norms, local = SNIPPET["deep_stack_gradients"](f, std)
+    assert (local < 0.25).all() and local.numel() == 256 * 128
+    factor = SNIPPET["shrink_per_layer"](norms)
+    assert factor == pytest.approx(4.2, abs=0.05)
+    # the bound 1/max f' = 4 is a lower bound for the factor; 4.2 = 1 / (typical f'), not 4
+    assert factor > 4.1 and 1 / local.mean().item() == pytest.approx(factor, rel=0.02)
+    for lang, text in PAGES.items():
+        assert "4.2" in text, f"{lang}: Figure 3's caption does not state the factor 4.2"
+    # the other activations keep the gradient norm within a factor of 1.5 per layer
+    for name in ("tanh (Xavier)", "ReLU (He)", "SELU (LeCun)"):
+        with float32():
+            norms, _ = SNIPPET["deep_stack_gradients"](*SNIPPET["SETUPS"][name])
+        assert 1 / 1.5 < SNIPPET["shrink_per_layer"](norms) < 1.5, name
+
+
+def test_tanh_range_is_open():
+    """Page: tanh's outputs lie in (-1, 1), open; float32 rounds tanh(10) to 1, float64 does not."""
+    x = torch.linspace(-15, 15, 3001)  # float64
+    assert (tanh(x).abs() < 1).all() and (torch.tanh(x).abs() < 1).all()
+    assert torch.tanh(torch.tensor(10.0, dtype=torch.float32)).item() == 1.0
+    for lang, text in PAGES.items():
+        assert "$[-1, 1]$" not in text, f"{lang}: tanh's range written as a closed interval"
+
+
+def test_leaky_relu_max_form_holds_for_every_slope_up_to_one():
+    """Page: LeakyReLU_a(x) = max(ax, x) exactly when a <= 1 (negative slopes included)."""
+    x = sample((200,), 16)
+    for a in (-0.5, 0.0, 0.01, 0.5, 1.0, 1.5, 2.0):
+        same = tolerances_off(torch.maximum(a * x, x), F.leaky_relu(x, negative_slope=a)) <= 1.0
+        assert same == (a <= 1.0), a
 
 
 @pytest.mark.parametrize("shape", SHAPES)

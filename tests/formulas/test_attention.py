@@ -386,3 +386,45 @@ def test_wrong_attention_formulas_are_caught(name):
     assert tolerances_off(snippet_attention(q, k, v, mask)[0], ref) <= 1.0  # the comparison accepts the page's code
     off = tolerances_off(MUTANTS[name](q, k, v, mask), ref)
     assert off > 1e6, f"{name}: only {off:.3g} tolerances off, the comparison could not tell it apart"
+
+
+# ---------------------------------------------------------------------------
+# The numbers the page states about its figures, from the snippet's own functions
+# (the figure cells of snippets/attention.py call the same functions with the same arguments)
+# ---------------------------------------------------------------------------
+FIGURES = snippet_function("attention", "saturation_stats", "toy_self_attention")
+FIG2_D_KS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+
+
+def test_figure2_saturation_numbers():
+    """Figure 2's caption: the score variance grows like d_k without scaling and stays at 1 with it; at
+    d_k = 1024 the largest of 16 weights averages 0.97 unscaled and 0.25 scaled (about 0.25 for every d_k);
+    the Jacobian norm falls from about 0.3 to about 5e-6 unscaled and stays at about 0.3 scaled."""
+    stats = FIGURES["saturation_stats"](FIG2_D_KS, n_queries=400, n_keys=16)
+    un, sc = stats["unscaled"], stats["scaled"]
+    for d_k, v_un, v_sc in zip(FIG2_D_KS, un["var"], sc["var"]):
+        assert abs(v_un / d_k - 1) < 0.15 and abs(v_sc - 1) < 0.15
+    assert abs(un["max_w"][-1] - 0.97) < 0.01
+    assert all(abs(m - 0.25) < 0.02 for m in sc["max_w"])
+    assert abs(un["jac"][0] - 0.3) < 0.02 and 1e-6 < un["jac"][-1] < 1e-5
+    assert all(abs(j - 0.3) < 0.02 for j in sc["jac"])
+    # the stated "about 0.3" is close to, but above, the Jacobian norm of a uniform softmax, sqrt(S - 1) / S
+    assert math.sqrt(15) / 16 < min(sc["jac"])
+
+
+def test_figure3_toy_sentence_claims():
+    """Figure 3's caption: without a mask every token attends most to itself and the two "the" tokens equally to
+    each other; masked keys get weight exactly 0; every row sums to 1; with the causal mask, query i sees j <= i."""
+    tokens, weights = FIGURES["toy_self_attention"]()
+    T = len(tokens)
+    _, w = weights["no mask"]
+    diag = w.diagonal()
+    assert all(diag[i] >= w[i].max() - 1e-6 for i in range(T))  # itself first (a tie for the two "the")
+    assert torch.isclose(w[0, 4], w[0, 0]) and torch.isclose(w[4, 0], w[4, 4])
+    for name, (mask, w) in weights.items():
+        assert torch.allclose(w.sum(-1), torch.ones(T)), name
+        if mask is not None:
+            assert (w[~mask] == 0).all(), name
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    assert (weights["causal + padding mask"][1][~causal] == 0).all()
+    assert (weights["padding mask"][1][:, tokens.index("<pad>")] == 0).all()

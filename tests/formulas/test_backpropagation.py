@@ -5,14 +5,21 @@ page (gate rules, linear-layer gradients, the MLP recursion for delta), and comp
 PyTorch autograd for every parameter. The mutation tests at the end run wrong gate rules and
 wrong backward recursions (sign, missing transpose, f' at the wrong layer, ...) through the
 same comparisons (gate_rules_off, mlp_backward_off).
+The numbers the page states about Figure 3 (per-layer factors, the size of the gradient at the
+input layer, the weight gradients against He initialization) are computed by the snippet's own
+functions (snippets/backpropagation.py) and asserted at the precision the page states them.
 """
 
+import functools
 import math
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from snippet_code import snippet_function
 
 pytestmark = pytest.mark.usefixtures("float64")
 
@@ -130,20 +137,20 @@ def test_vector_jacobian_product():
     torch.testing.assert_close(vjp, J.T @ v, **TOL)  # grad_x L = J^T grad_y L
 
 
-@pytest.mark.parametrize("N, n, m", [(1, 3, 2), (16, 5, 4)])
-def test_linear_layer_batch_form(N, n, m):
-    g = gen(22 + N)
-    torch.manual_seed(22 + N)  # nn.Linear's initial weights
+@pytest.mark.parametrize("B, n, m", [(1, 3, 2), (16, 5, 4)])
+def test_linear_layer_batch_form(B, n, m):
+    g = gen(22 + B)
+    torch.manual_seed(22 + B)  # nn.Linear's initial weights
     layer = nn.Linear(n, m)
-    H = torch.randn(N, n, generator=g, requires_grad=True)
-    G = torch.randn(N, m, generator=g)  # upstream gradient, one row per example
+    H = torch.randn(B, n, generator=g, requires_grad=True)
+    G = torch.randn(B, m, generator=g)  # upstream gradient, one row per example
     Z = layer(H)  # rows: Z = H W^T + 1 b^T
     gW, gb, gH = torch.autograd.grad((G * Z).sum(), [layer.weight, layer.bias, H])
     torch.testing.assert_close(gW, G.T @ H.detach(), **TOL)  # sum over examples of delta_i h_i^T
     torch.testing.assert_close(gb, G.sum(0), **TOL)
     torch.testing.assert_close(gH, G @ layer.weight.detach(), **TOL)
     # the weight is shared by (fans out to) every example: the batch gradient is the sum
-    per_example = sum(torch.outer(G[i], H[i].detach()) for i in range(N))
+    per_example = sum(torch.outer(G[i], H[i].detach()) for i in range(B))
     torch.testing.assert_close(gW, per_example, **TOL)
 
 
@@ -159,7 +166,7 @@ class PageRules:
     """The page's backward equations, one per method, so that a mutant can replace exactly one."""
 
     @staticmethod
-    def output_delta(p, e_y):  # delta^(L) = p - e_y
+    def output_delta(p, e_y):  # delta^(D) = p - e_y
         return p - e_y
 
     @staticmethod
@@ -171,22 +178,22 @@ class PageRules:
         return f_prime(z_below) * (W.T @ delta)
 
     @staticmethod
-    def average(total, N):  # the loss is the mean over the N examples
-        return total / N
+    def average(total, B):  # the loss is the mean over the B examples
+        return total / B
 
 
 def mlp_backward(params, X, y, f, f_prime, rules=PageRules):
     """Forward and backward pass of an MLP, one example at a time, column-vector equations.
 
-    z^(l) = W^(l) h^(l-1) + b^(l), h^(l) = f(z^(l)), logits z^(L), loss -log softmax(z^(L))_y,
-    averaged over the N examples.
-    delta^(L) = p - e_y; dW^(l) = delta^(l) h^(l-1)^T; db^(l) = delta^(l);
+    z^(l) = W^(l) h^(l-1) + b^(l), h^(l) = f(z^(l)), logits z^(D), loss -log softmax(z^(D))_y,
+    averaged over the B examples.
+    delta^(D) = p - e_y; dW^(l) = delta^(l) h^(l-1)^T; db^(l) = delta^(l);
     delta^(l-1) = f'(z^(l-1)) * (W^(l)^T delta^(l)).
     """
-    N, C = X.shape[0], params[-1][0].shape[0]
+    B, C = X.shape[0], params[-1][0].shape[0]
     grads = [(torch.zeros_like(W), torch.zeros_like(b)) for W, b in params]
     total = 0.0
-    for i in range(N):
+    for i in range(B):
         h, zs, hs = X[i], [], [X[i]]
         for idx, (W, b) in enumerate(params):  # forward pass: store z and h
             z = W @ h + b
@@ -197,7 +204,7 @@ def mlp_backward(params, X, y, f, f_prime, rules=PageRules):
         lse = logits.max() + torch.log(torch.exp(logits - logits.max()).sum())
         total += lse - logits[y[i]]
         p = torch.exp(logits - lse)
-        delta = rules.output_delta(p, F.one_hot(y[i], C).double())  # dL/dz^(L)
+        delta = rules.output_delta(p, F.one_hot(y[i], C).double())  # dL/dz^(D)
         for idx in range(len(params) - 1, -1, -1):  # backward pass
             W, _ = params[idx]
             gW, gb = grads[idx]
@@ -205,7 +212,7 @@ def mlp_backward(params, X, y, f, f_prime, rules=PageRules):
             gb += delta
             if idx > 0:
                 delta = rules.propagate(W, delta, f_prime, zs[idx - 1], zs[idx])
-    return total / N, [(rules.average(gW, N), rules.average(gb, N)) for gW, gb in grads]
+    return total / B, [(rules.average(gW, B), rules.average(gb, B)) for gW, gb in grads]
 
 
 def tolerances_off(actual, expected):
@@ -216,9 +223,9 @@ def tolerances_off(actual, expected):
     return off.nan_to_num(nan=math.inf).max().item()
 
 
-def mlp_backward_off(act, sizes, N, rules=PageRules):
+def mlp_backward_off(act, sizes, B, rules=PageRules):
     """mlp_backward's loss and gradients against F.cross_entropy and autograd on an nn.Linear stack, in tolerances."""
-    g = gen(30 + N + len(sizes))
+    g = gen(30 + B + len(sizes))
     f, f_prime = ACTS[act]
     net = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -227,8 +234,8 @@ def mlp_backward_off(act, sizes, N, rules=PageRules):
         for layer in net:
             layer.weight.copy_(torch.randn(layer.weight.shape, generator=g))
             layer.bias.copy_(torch.randn(layer.bias.shape, generator=g) * 0.5)
-    X = torch.randn(N, sizes[0], generator=g)
-    y = torch.randint(0, sizes[-1], (N,), generator=g)
+    X = torch.randn(B, sizes[0], generator=g)
+    y = torch.randint(0, sizes[-1], (B,), generator=g)
 
     h = X
     for k, layer in enumerate(net):
@@ -244,19 +251,19 @@ def mlp_backward_off(act, sizes, N, rules=PageRules):
 
 @pytest.mark.parametrize("act", list(ACTS))
 @pytest.mark.parametrize("sizes", [(4, 6, 3), (5, 8, 7, 4)])
-@pytest.mark.parametrize("N", [1, 12])
-def test_mlp_hand_written_backward_matches_autograd(act, sizes, N):
-    assert mlp_backward_off(act, sizes, N) <= 1.0
+@pytest.mark.parametrize("B", [1, 12])
+def test_mlp_hand_written_backward_matches_autograd(act, sizes, B):
+    assert mlp_backward_off(act, sizes, B) <= 1.0
 
 
 def test_batch_matrix_form_of_the_mlp_backward():
-    # Delta^(L) = (P - Y) / N, dW = Delta^T H, db = Delta^T 1, Delta^(l-1) = f'(Z^(l-1)) * (Delta^(l) W^(l))
+    # Delta^(D) = (P - Y) / B, dW = Delta^T H, db = Delta^T 1, Delta^(l-1) = f'(Z^(l-1)) * (Delta^(l) W^(l))
     g = gen(40)
-    N, sizes = 16, (6, 10, 10, 5)
+    B, sizes = 16, (6, 10, 10, 5)
     Ws = [torch.randn(o, i, generator=g) / math.sqrt(i) for i, o in zip(sizes[:-1], sizes[1:])]
     bs = [torch.randn(o, generator=g) * 0.1 for o in sizes[1:]]
-    X = torch.randn(N, sizes[0], generator=g)
-    y = torch.randint(0, sizes[-1], (N,), generator=g)
+    X = torch.randn(B, sizes[0], generator=g)
+    y = torch.randint(0, sizes[-1], (B,), generator=g)
     leaves = [t.clone().requires_grad_(True) for t in Ws + bs]
     Wl, bl = leaves[:3], leaves[3:]
 
@@ -269,7 +276,7 @@ def test_batch_matrix_form_of_the_mlp_backward():
     loss = F.cross_entropy(Zs[-1], y)
     auto = torch.autograd.grad(loss, leaves)
 
-    Delta = (torch.softmax(Zs[-1].detach(), 1) - F.one_hot(y, sizes[-1]).double()) / N
+    Delta = (torch.softmax(Zs[-1].detach(), 1) - F.one_hot(y, sizes[-1]).double()) / B
     dW, db = [None] * 3, [None] * 3
     for k in (2, 1, 0):
         dW[k] = Delta.T @ Hs[k].detach()
@@ -310,12 +317,12 @@ def test_delta_is_a_product_of_per_layer_factors_and_obeys_the_bound():
         z = W @ h
         zs.append(z)
         h = torch.sigmoid(z)
-    delta_L = torch.randn(width, generator=g)  # dL/dz at the top layer
-    # delta^(l) = D^(l) W^(l+1)^T D^(l+1) ... W^(L)^T delta^(L), D = diag(sigma'(z))
-    deltas = [delta_L]
+    delta_D = torch.randn(width, generator=g)  # dL/dz at the top layer
+    # delta^(l) = S^(l) W^(l+1)^T S^(l+1) ... W^(D)^T delta^(D), S = diag(sigma'(z))
+    deltas = [delta_D]
     for k in range(depth - 2, -1, -1):
-        D = torch.diag(torch.sigmoid(zs[k]) * (1 - torch.sigmoid(zs[k])))
-        deltas.insert(0, D @ Ws[k + 1].T @ deltas[0])
+        S = torch.diag(torch.sigmoid(zs[k]) * (1 - torch.sigmoid(zs[k])))
+        deltas.insert(0, S @ Ws[k + 1].T @ deltas[0])
     # same thing through autograd with a graph
     leaves = [z.clone().requires_grad_(True) for z in zs[:1]]
     zz, auto_zs = leaves[0], [leaves[0]]
@@ -323,24 +330,24 @@ def test_delta_is_a_product_of_per_layer_factors_and_obeys_the_bound():
         zz = W @ torch.sigmoid(zz)
         zz.retain_grad()
         auto_zs.append(zz)
-    (zz * delta_L).sum().backward()
+    (zz * delta_D).sum().backward()
     for k in range(depth):
         torch.testing.assert_close(auto_zs[k].grad, deltas[k], **TOL)
     # one step down: ||delta^(l)|| <= max|f'| ||W^(l+1)||_2 ||delta^(l+1)|| <= ||W||_2 / 4 ...
     for k in range(depth - 1):
-        Dmax = (torch.sigmoid(zs[k]) * (1 - torch.sigmoid(zs[k]))).max()
-        bound = Dmax * torch.linalg.matrix_norm(Ws[k + 1], ord=2) * deltas[k + 1].norm()
+        fmax = (torch.sigmoid(zs[k]) * (1 - torch.sigmoid(zs[k]))).max()
+        bound = fmax * torch.linalg.matrix_norm(Ws[k + 1], ord=2) * deltas[k + 1].norm()
         assert deltas[k].norm() <= bound + 1e-12
-        assert Dmax <= 0.25
+        assert fmax <= 0.25
     # ... so the total shrink is at most the product of the per-layer bounds
     prod = math.prod(0.25 * torch.linalg.matrix_norm(W, ord=2).item() for W in Ws[1:])
-    assert deltas[0].norm() <= prod * delta_L.norm()
+    assert deltas[0].norm() <= prod * delta_D.norm()
 
 
 @pytest.mark.parametrize("c, direction", [(0.5, "vanish"), (2.0, "explode")])
 def test_scaled_relu_network_scales_the_gradient_geometrically(c, direction):
     # bias-free ReLU network: scaling every weight by c scales dL/dz^(l) for a linear top
-    # loss by exactly c^(L - l): ReLU'(c z) = ReLU'(z)
+    # loss by exactly c^(D - l): ReLU'(c z) = ReLU'(z)
     g = gen(51)
     depth, width = 10, 8
     Ws = [torch.randn(width, width, generator=g) for _ in range(depth)]
@@ -361,6 +368,61 @@ def test_scaled_relu_network_scales_the_gradient_geometrically(c, direction):
         torch.testing.assert_close(scaled[k], c ** (depth - 1 - k) * base[k], **TOL)
     ratio = scaled[0].norm() / base[0].norm()
     assert (ratio < 1e-2) if direction == "vanish" else (ratio > 1e2)
+
+
+# ---------------------------------------------------------------- the numbers the page states about Figure 3
+SNIPPET = snippet_function("backpropagation", "gradient_norms", "per_layer_factor", "stated_numbers", "SETUPS")
+PAGES = [Path(__file__).resolve().parents[2] / "docs" / lang / "neural-networks" / "backpropagation.md" for lang in ("en", "ko")]
+
+
+@functools.cache
+def figure3_numbers():
+    """The snippet's stated_numbers for Figure 3, computed as the snippet computes them (float32)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        results = {name: SNIPPET["gradient_norms"](act, std) for name, (act, std) in SNIPPET["SETUPS"].items()}
+        return SNIPPET["stated_numbers"](results)
+    finally:
+        torch.set_default_dtype(old)
+
+
+def sig(x, digits=2):
+    """x rounded to `digits` significant figures, as the page writes it."""
+    return float(f"{x:.{digits}g}")
+
+
+def test_figure3_per_layer_factors_are_the_stated_ones():
+    got = figure3_numbers()
+    # sigmoid with Xavier: 0.24 per layer (0.23 was stated before; it rounds to 0.24)
+    assert round(got["factor, sigmoid, Xavier"], 2) == 0.24
+    assert round(got["factor, ReLU, He"], 3) == 1.005
+    assert round(got["factor, ReLU, 0.8 x He"], 2) == 0.80
+    assert round(got["factor, ReLU, 1.25 x He"], 2) == 1.26
+    # about 2 x 10^-20 at the input layer
+    assert sig(got["||delta^(1)||, sigmoid"], 1) == 2e-20
+
+
+def test_figure3_weight_gradients_against_he():
+    got = figure3_numbers()
+    # within a factor of 6 across the 30 layers for every ReLU setup
+    assert all(got[f"weight-gradient spread over layers, ReLU, {s}"] < 6 for s in ("He", "0.8 x He", "1.25 x He"))
+    low, high = got["0.8 x He: weight gradients smaller than He's by"]
+    assert (sig(low), sig(high)) == (720, 2200)
+    low, high = got["1.25 x He: weight gradients larger than He's by"]
+    assert (sig(low), sig(high)) == (950, 1800)
+
+
+def test_stated_numbers_appear_on_both_pages():
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for stated in ("0.24", "1.005", "0.80", "1.26", "2 × 10⁻²⁰", "720", "2,200", "950", "1,800"):
+            assert stated in text, f"{page}: {stated!r}"
+
+
+def test_powers_in_the_text():
+    # over 30 layers: 0.8^30 is about 10^-3, 1.25^30 about 800
+    assert sig(0.8**30, 1) == 1e-3 and sig(1.25**30, 1) == 800
 
 
 # ---------------------------------------------------------------- mutation tests
@@ -413,7 +475,7 @@ class TransposedWeightGradient(PageRules):  # h delta^T (runs for square layers)
 
 
 class SummedNotAveraged(PageRules):
-    average = staticmethod(lambda total, N: total)
+    average = staticmethod(lambda total, B: total)
 
 
 ACTS_BY_PRIME = {f_prime: f for f, f_prime in ACTS.values()}
@@ -424,6 +486,6 @@ RULE_MUTANTS = [YMinusP, NoTranspose, DerivativeAtTheWrongLayer, ActivationInste
 @pytest.mark.parametrize("rules", RULE_MUTANTS, ids=lambda r: r.__name__)
 @pytest.mark.parametrize("act", list(ACTS))
 def test_wrong_backward_recursions_are_caught(rules, act):
-    sizes, N = (6, 6, 6, 6), 12  # square layers, so that the transpose slips run
-    assert mlp_backward_off(act, sizes, N) <= 1.0
-    assert mlp_backward_off(act, sizes, N, rules) > 1e6
+    sizes, B = (6, 6, 6, 6), 12  # square layers, so that the transpose slips run
+    assert mlp_backward_off(act, sizes, B) <= 1.0
+    assert mlp_backward_off(act, sizes, B, rules) > 1e6

@@ -523,3 +523,73 @@ def test_wrong_running_statistics_are_caught(slip):
 def test_wrong_backward_formulas_are_caught(name, wrong):
     assert backward_off(page_backward, (10, 4))[0] <= 1.0
     assert backward_off(wrong, (10, 4))[0] > 1e6
+
+
+# ---------------------------------------------------------------------------
+# The numbers the page states about its figures, from the snippet's own experiments
+# (snippets/batch_normalization.py: make_data, sigmoid_run, relu_run; the figure cells call the same functions)
+# ---------------------------------------------------------------------------
+EXPERIMENT = snippet_function("batch_normalization", "make_data", "class_entropy", "sigmoid_run", "relu_run", "steps_to")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """The snippet trains with one thread (torch.set_num_threads(1)); so do these tests."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def figure_data(one_thread):
+    return EXPERIMENT["make_data"]()
+
+
+def test_figure1_sigmoid_inputs_with_and_without_bn(figure_data):
+    """Figure 1's caption: without BN the inputs of the last sigmoids hardly differ between examples
+    (15th-85th percentile band narrower than 0.03), drift to a median of about -1.4, and the loss only
+    falls to about 1.45, the loss of predicting the class frequencies; with BN the loss reaches about
+    0.32, and after 300 steps gamma is about 1.15 and |beta| < 0.13 for the three units shown."""
+    X, y = figure_data
+    entropy = EXPERIMENT["class_entropy"](y)
+    losses, q, gamma_beta = EXPERIMENT["sigmoid_run"](X, y, batch_norm=False)
+    assert gamma_beta is None
+    band = q[:, 2] - q[:, 0]  # (records, units)
+    assert band.mean(axis=0).max() < 0.03
+    assert abs(q[-1, 1].mean() - (-1.4)) < 0.1 and (q[-1, 1] < -1.2).all()
+    final = losses[-50:].mean()
+    assert abs(final - 1.45) < 0.03 and abs(final - entropy) < 0.02
+    assert losses[:10].mean() > 1.9  # it does fall from the start, but only to the constant-prediction level
+
+    losses, q, (gamma, beta) = EXPERIMENT["sigmoid_run"](X, y, batch_norm=True)
+    assert abs(losses[-50:].mean() - 0.32) < 0.03
+    assert (abs(gamma - 1.15) < 0.05).all(), gamma  # not "still close to 1": it has grown by about 15 %
+    assert (abs(beta) < 0.13).all(), beta
+    assert (q[:, 2] - q[:, 0]).mean() > 2.0  # the band of a unit-scale distribution, ~2.07 |gamma| for a normal one
+
+
+def test_figure2_relu_mlp_at_two_learning_rates(figure_data):
+    """Figure 2's caption: at eta = 0.5 the running-mean loss falls below 0.8 after 18 steps with BN and 62
+    without; at eta = 2.0 without BN 63 of the 64 last-layer ReLUs die and the loss stays at 1.44, the entropy of
+    the class frequencies (the caption used to say 1.5, when the snippet gave 1.57); with BN the same rate
+    trains (below 0.45)."""
+    X, y = figure_data
+    entropy = EXPERIMENT["class_entropy"](y)
+    steps_to = EXPERIMENT["steps_to"]
+    runs = {(lr, bn): EXPERIMENT["relu_run"](X, y, lr, bn) for lr in (0.5, 2.0) for bn in (False, True)}
+    assert 15 <= steps_to(runs[0.5, True][0], 0.8) <= 21  # stated: 18
+    assert 57 <= steps_to(runs[0.5, False][0], 0.8) <= 67  # stated: 62
+    losses, dead = runs[2.0, False]
+    assert dead == 63 and steps_to(losses, 0.8) is None
+    assert abs(losses[-50:].mean() - 1.44) < 0.03 and abs(losses[-50:].mean() - entropy) < 0.02
+    assert abs(entropy - 1.44) < 0.01
+    losses, dead = runs[2.0, True]
+    assert dead == 0 and losses[-50:].mean() < 0.45
+
+
+def test_last_22_batches_carry_90_percent_of_the_running_average():
+    """Page: with alpha = 0.1 the last 22 batches carry about 90 % of the weight (1 - 0.9^22 = 0.90)."""
+    alpha = 0.1
+    weights = [alpha * (1 - alpha) ** k for k in range(22)]
+    assert sum(weights) == pytest.approx(1 - 0.9**22) and abs(sum(weights) - 0.90) < 0.005

@@ -3,8 +3,9 @@
 Every formula on the page is implemented here from scratch (plain tensor ops, hand-written
 gradients) and compared with PyTorch (torch.optim.SGD, autograd, DataLoader), NumPy or an
 exact brute-force computation. The gradient-descent loop the page shows (gradient_descent in
-snippets/gradient_descent.py) is loaded from the snippet. The mutation tests at the end run
-wrong gradients, variances and rates through the same comparisons.
+snippets/gradient_descent.py) is loaded from the snippet, and so are the experiments behind the
+figures: the numbers the captions and the prose state about them are asserted here. The mutation
+tests at the end run wrong gradients, variances and rates through the same comparisons.
 """
 
 import itertools
@@ -20,7 +21,9 @@ from support import regression_data
 DTYPE = torch.float64
 pytestmark = pytest.mark.usefixtures("float64")  # the snippet's loop makes tensors in the default dtype
 
-gradient_descent = snippet_function("gradient_descent", "gradient_descent")["gradient_descent"]
+SNIPPET = snippet_function("gradient_descent", "gradient_descent", "batch_size_experiment", "batch_size_numbers",
+                           "make_quadratic", "steps_to_shrink")
+gradient_descent = SNIPPET["gradient_descent"]
 
 
 def worst_of(*values):
@@ -317,6 +320,62 @@ def test_iterations_per_epoch(n, batch_size):
     assert len(torch.utils.data.DataLoader(ds, batch_size=batch_size, drop_last=True)) == n // batch_size
     # the number of examples seen in one epoch is still N
     assert sum(len(xb[0]) for xb in torch.utils.data.DataLoader(ds, batch_size=batch_size)) == n
+
+
+# ---------------------------------------------------------------------------
+# What the page says about its figures, from the snippet's own experiments
+# ---------------------------------------------------------------------------
+def test_figure_1_too_small_and_too_large_rates_have_identical_losses():
+    """Caption: the eta h = 0.05 (solid) and 1.95 (dashed) loss curves coincide, |1 - eta h| = 0.95 for both."""
+    _, small = gradient_descent(quadratic(1.0), torch.tensor([1.0]), 0.05, 30)
+    _, large = gradient_descent(quadratic(1.0), torch.tensor([1.0]), 1.95, 30)
+    np.testing.assert_allclose(large, small, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(small, 0.5 * 0.95 ** (2 * np.arange(30)), rtol=1e-10, atol=0)
+
+
+@pytest.fixture(scope="module")
+def batch_size_numbers():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # as the snippet computes
+    try:
+        excess, n_samples = SNIPPET["batch_size_experiment"]()
+    finally:
+        torch.set_default_dtype(previous)
+    return n_samples, SNIPPET["batch_size_numbers"](excess, n_samples), excess
+
+
+def test_figure_2_numbers_in_the_caption(batch_size_numbers):
+    n_samples, numbers, excess = batch_size_numbers
+    assert n_samples == 1024  # "N = 1024 examples"
+    assert len(excess[n_samples]) - 1 == 12  # the full batch makes 12 updates in 12 epochs
+    # left: the excess loss starts at 2.0; after one epoch it is 0.004 (B = 8) against 1.8 (full batch)
+    assert excess[n_samples][0] == pytest.approx(2.0, abs=0.05)
+    assert numbers[8]["after_one_epoch"] == pytest.approx(0.004, abs=0.0007)
+    assert numbers[n_samples]["after_one_epoch"] == pytest.approx(1.8, abs=0.05)
+    # left: mean over the last epoch 3e-3 (B = 8) and 1e-4 (B = 64): higher for smaller batches
+    assert numbers[8]["last_epoch_mean"] == pytest.approx(3e-3, rel=0.2)
+    assert numbers[64]["last_epoch_mean"] == pytest.approx(1e-4, rel=0.25)
+    assert numbers[8]["last_epoch_mean"] > 10 * numbers[64]["last_epoch_mean"]
+    # right: update for update, within 18 % (B = 8) and 5 % (B = 64) of the full batch. The old caption
+    # ("step for step the full batch is best") was wrong: some mini-batch runs are ahead of it.
+    assert 0.15 < numbers[8]["max_gap_to_full"] <= 0.185
+    assert numbers[64]["max_gap_to_full"] <= 0.05
+    updates = np.arange(1, 13)
+    assert (excess[64][updates] < excess[n_samples][updates]).any()
+
+
+def test_steps_to_shrink_the_error_a_millionfold():
+    """Page: 13 steps when kappa = 2 and 691 when kappa = 100 (was "about 690"), at the best fixed rate,
+    and gradient descent started along the flat direction takes exactly that many."""
+    steps_to_shrink = SNIPPET["steps_to_shrink"]
+    assert steps_to_shrink(2.0, 1e-6) == 13
+    assert steps_to_shrink(100.0, 1e-6) == 691
+    for kappa in (2.0, 100.0):
+        path, _ = gradient_descent(SNIPPET["make_quadratic"](1.0, kappa), torch.tensor([1.0, 0.0]),
+                                   2.0 / (kappa + 1.0), 800)
+        first = int(np.argmax(path.norm(dim=1).numpy() <= 1e-6 * (1 + 1e-9)))
+        assert first == steps_to_shrink(kappa, 1e-6)
+    assert abs(100.0 / 2 * math.log(1e6) - 691) < 1  # the large-kappa approximation (kappa/2) ln(1/eps)
 
 
 # ---------------------------------------------------------------------------

@@ -12,14 +12,22 @@ fan_out, ...) lies more than 30 SE away, so a wrong formula cannot pass by chanc
 The depth claims (He keeps the second moment, 1/n_in halves it per layer) are checked on
 50-layer ReLU networks. The mutation tests at the end run the wrong formulas through the same
 comparisons (variance_ses, bound_violation) that accept the page's formulas.
+The numbers the page states about the 50-layer experiment (Figures 1-3) are computed by the
+snippet's own functions (snippets/initialization.py: experiment, stated_numbers) and asserted at
+the precision the page states them, and both pages are checked to state them.
 """
 
+import functools
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from snippet_code import snippet_function
 
 DT = torch.float64
 NORMAL_KURTOSIS, UNIFORM_KURTOSIS = 3.0, 9.0 / 5.0
@@ -426,3 +434,76 @@ def test_wrong_leaky_gains_are_caught(name, wrong):
     for a in (0.2, 0.5):  # (at a = 0 every one of these is sqrt(2) or 2)
         assert nn.init.calculate_gain("leaky_relu", a) == pytest.approx(leaky_gain(a), rel=1e-15)
         assert nn.init.calculate_gain("leaky_relu", a) != pytest.approx(wrong(a), rel=1e-3), name
+
+
+# ---------------------------------------------------------------- the numbers the page states about Figures 1-3
+SNIPPET = snippet_function("initialization", "experiment", "stated_numbers", "TANH_GAIN")
+PAGES = [Path(__file__).resolve().parents[2] / "docs" / lang / "neural-networks" / "initialization.md" for lang in ("en", "ko")]
+
+
+@functools.cache
+def experiment_numbers():
+    return SNIPPET["stated_numbers"](SNIPPET["experiment"]())
+
+
+def sig(x, digits=2):
+    """x rounded to `digits` significant figures, as the page writes it."""
+    return float(f"{x:.{digits}g}")
+
+
+def test_snippet_tanh_gain_is_pytorchs():
+    assert SNIPPET["TANH_GAIN"] == nn.init.calculate_gain("tanh")
+
+
+def test_tanh_xavier_decays_slowly_to_0074():
+    """Issue 14: the page said "about 0.1" at layer 50; the experiment gives 0.074."""
+    got = experiment_numbers()
+    assert round(got["tanh, Xavier: std at layer 50"], 3) == 0.074  # 0.1 fails
+    assert round(got["tanh, Xavier: std at layer 1"], 2) == 0.63
+    assert round(got["tanh, Xavier: std at layer 10"], 2) == 0.23
+
+
+def test_infinite_width_recursion_gives_about_01():
+    """The mean-field recursion q <- E[tanh(sqrt(q) xi)^2] (infinite width) ends near 0.10, not 0.074."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(201)
+    weights = weights / weights.sum()
+    q = 1.0
+    for _ in range(50):
+        q = float((np.tanh(math.sqrt(q) * nodes) ** 2 * weights).sum())
+    assert round(math.sqrt(q), 2) == 0.10
+    assert abs(math.sqrt(q) - experiment_numbers()["tanh, Xavier: std at layer 50"]) > 0.02
+
+
+def test_too_small_and_too_large():
+    got = experiment_numbers()
+    assert round(got["tanh, too small: std at layer 1"], 2) == 0.11  # sqrt(128) * 0.01
+    assert got["tanh, too small: std at layer 50"] < 1e-40  # effectively zero
+    assert got["tanh, too small: std at layer 10"] < 1e-8 and got["ReLU, too small: std at layer 10"] < 1e-8
+    assert got["tanh, too small: largest |h| at layer 10"] < 0.02  # all in the histogram's middle bin
+    assert round(got["tanh, too large: fraction of |h| > 0.99 at layer 50"], 2) == 0.81
+    assert sig(got["tanh, too large: gradient growth from layer 50 to layer 1"], 1) == 1e19
+
+
+def test_tanh_gain_and_he_keep_the_variance():
+    got = experiment_numbers()
+    assert round(got["tanh, He: std at layer 50"], 2) == 0.55
+    assert round(got["tanh, Xavier gain 5/3: std at layer 50"], 2) == 0.65
+    assert sig(got["tanh, He: gradient growth from layer 50 to layer 1"], 1) == 9
+    assert sig(got["tanh, Xavier gain 5/3: gradient growth from layer 50 to layer 1"], 1) == 80
+
+
+def test_relu_he_and_xavier():
+    got = experiment_numbers()
+    low, high = got["ReLU, He: smallest and largest std over the layers"]
+    assert (round(low, 2), round(high, 1)) == (0.38, 1.2)
+    assert 1 / 3 < got["ReLU, He: gradient growth from layer 50 to layer 1"] < 3
+    # same draws, weights scaled by 1/sqrt(2), and ReLU(c z) = c ReLU(z): exactly 2^-50 and (1/sqrt 2)^49
+    assert got["ReLU, Xavier over He: second moment at layer 50"] == pytest.approx(2.0**-50, rel=1e-9)
+    assert got["ReLU, Xavier over He: gradient std at layer 1"] == pytest.approx(2.0**-24.5, rel=1e-9)
+
+
+def test_stated_numbers_appear_on_both_pages():
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for stated in ("0.074", "0.63", "0.23", "0.11", "81", "10¹⁹", "0.55", "0.65", "0.38", "1.2"):
+            assert stated in text, f"{page}: {stated!r}"

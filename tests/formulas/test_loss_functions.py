@@ -3,16 +3,24 @@
 The losses and their gradients are written from scratch, exactly as printed on the page,
 and compared with PyTorch's loss functions (forward) and with autograd (gradients). Every
 comparison goes through assert_matches; the mutation test at the end runs wrong formulas
-through the same tolerances_off and tolerance.
+through the same tolerances_off and tolerance. The numbers the page states about Figures 2 and 3
+come from the snippet's own functions (snippets/loss_functions.py) and are asserted here.
 """
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
+from snippet_code import snippet_function
+
 pytestmark = pytest.mark.usefixtures("float64")
+
+SNIPPET = snippet_function("loss_functions", "losses_and_gradients", "two_classes", "train", "steps_to", "RUNS")
+PAGES = {lang: (Path(__file__).resolve().parents[2] / "docs" / lang / "neural-networks" / "loss-functions.md")
+         .read_text(encoding="utf-8") for lang in ("en", "ko")}
 
 
 TOL = dict(rtol=1e-10, atol=1e-12)
@@ -335,6 +343,50 @@ def test_mse_through_sigmoid_is_not_convex_but_ce_is():
         assert (d2_sq < -1e-3).any()  # concave somewhere
         assert_matches(d2_ce, sigmoid(z) * (1 - sigmoid(z)))  # the page's sigma(z)(1 - sigma(z)) ...
         assert (d2_ce > 0).all()  # ... which is > 0
+
+
+# ---------------------------------------------------------------- the figures' numbers
+def test_figure2_squared_error_gradient_peaks_at_4_27_and_vanishes_when_wrong():
+    """Figure 2: the squared-error gradient p(1 - p)^2 peaks at 4/27 at p = 1/3 and vanishes in the
+    confidently wrong region (p < 0.1), where the cross-entropy gradient 1 - p stays above 0.9."""
+    p = torch.linspace(0.001, 0.999, 999)  # the snippet's grid, step 0.001
+    ce, mse_loss, ce_grad, mse_grad = SNIPPET["losses_and_gradients"](p)
+    assert_matches(ce, -torch.log(p))
+    assert_matches(mse_loss, 0.5 * (1 - p) ** 2)
+    assert_matches(ce_grad, p - 1)  # p - y with y = 1
+    assert_matches(mse_grad, (p - 1) * p * (1 - p))
+    peak = mse_grad.abs().argmax()
+    assert mse_grad.abs()[peak].item() == pytest.approx(4 / 27, abs=1e-6)
+    assert p[peak].item() == pytest.approx(1 / 3, abs=1e-3)
+    wrong = p < 0.1
+    assert mse_grad.abs()[wrong].max() < 0.09 and ce_grad.abs()[wrong].min() > 0.9
+    assert mse_grad.abs()[0] < 1e-3  # p = 0.001: the gradient is gone
+
+
+def test_figure3_steps_to_90_percent():
+    """Figure 3 and the prose: cross-entropy passes 90% training accuracy after 7 steps; squared error
+    at the same learning rate stays below 90% for all 300 steps; at 4x the learning rate it takes 77."""
+    X, labels = SNIPPET["two_classes"]()
+    expected = {"ce": 7, "mse 0.5": None, "mse 2.0": 77}
+    for name, loss, lr, *_ in SNIPPET["RUNS"]:
+        acc, xent = SNIPPET["train"](X, labels, loss, lr)
+        key = "ce" if loss == "ce" else f"mse {lr}"
+        assert SNIPPET["steps_to"](acc) == expected[key], name
+        assert len(acc) == 300 and acc[0] < 0.1  # a confidently wrong start
+        if key == "mse 0.5":
+            assert acc.max() < 0.9 and acc[-1].item() == pytest.approx(0.825)
+    for lang, text in PAGES.items():
+        for number in ("7", "77", "300"):
+            assert number in text, f"{lang}: Figure 3's step count {number} is not on the page"
+
+
+def test_cross_entropy_gradient_components_lie_in_the_open_interval():
+    """Page: each component of p - y lies in (-1, 1), open (softmax probabilities are never 0 or 1)."""
+    g = gen(17)
+    z = torch.randn(50, 7, generator=g) * 5
+    y = F.one_hot(torch.randint(0, 7, (50,), generator=g), 7).double()
+    r = softmax(z, 1) - y
+    assert (r.abs() < 1).all() and (r.abs() > 0).all()
 
 
 def brier_risk(ps, q):

@@ -6,8 +6,9 @@ torch.autograd.functional.hessian, brute-force sampling of the loss around a cri
 the outputs of a torch.nn network. The code the page shows is loaded from
 snippets/loss_landscape.py: the eigenvalue-sign classifier (classify_critical_point), the
 functions it plots (double_well, f_1d) and the filter normalisation (filter_normalised_direction,
-whose scale invariance the page says this test checks). The mutation tests at the end run wrong
-Hessians, classifiers and normalisations through the same comparisons.
+whose scale invariance the page says this test checks), and the experiment behind Figure 2, whose
+numbers the caption states. The mutation tests at the end run wrong Hessians, classifiers and
+normalisations through the same comparisons.
 """
 
 import math
@@ -338,6 +339,35 @@ def test_tanh_sign_flip_and_relu_rescaling_symmetries():
     a = torch.tensor([0.1, 2.0, 5.0, 0.7], dtype=DTYPE)  # relu(a z) = a relu(z) for a > 0
     torch.testing.assert_close((W2 / a) @ torch.relu((a[:, None] * W1) @ x.T + (a * b1)[:, None]),
                                W2 @ torch.relu(W1 @ x.T + b1[:, None]), rtol=1e-13, atol=1e-14)
+
+
+def test_figure_2_the_straight_path_between_permuted_minima():
+    """Figure 2: theta* is a minimum (zero gradient, positive definite Hessian); P theta* has exactly
+    the same loss (about 0.13); on the straight line between them the loss climbs to about 2.0,
+    some fifteen times as high, far above the chord."""
+    S = snippet_function("loss_landscape", "make_moons", "train_mlp", "mlp_loss", "permuted")
+    X, label = S["make_moons"]()
+    theta = S["train_mlp"](X, label)
+    L = lambda th: S["mlp_loss"](th, X, label)  # noqa: E731
+    assert torch.autograd.functional.jacobian(L, theta).norm() < 1e-5
+    assert torch.linalg.eigvalsh(torch.autograd.functional.hessian(L, theta)).min() > 0
+    other = S["permuted"](theta)
+    assert (other - theta).norm() > 1.0  # a different point ...
+    torch.testing.assert_close(L(other), L(theta), rtol=1e-12, atol=0)  # ... with the same loss
+    assert L(theta).item() == pytest.approx(0.13, abs=0.005)
+    t = torch.linspace(0, 1, 101, dtype=DTYPE)[:, None]
+    peak = L((1 - t) * theta + t * other).max().item()
+    assert peak == pytest.approx(2.0, abs=0.05)
+    assert 14 < peak / L(theta).item() < 17
+
+
+def test_index_and_index_divided_by_n():
+    """Page: the index is the number of negative Hessian eigenvalues; divided by n it is the fraction
+    Dauphin et al. (2014) use. Double well: 0 at the minima; 1, i.e. 1/2 of n = 2, at the saddle."""
+    for point, index in [((1.0, 0.5), 0), ((-1.0, -0.5), 0), ((0.0, 0.0), 1)]:
+        lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(double_well, torch.tensor(point, dtype=DTYPE)))
+        assert int((lam < 0).sum()) == index
+        assert (lam < 0).to(DTYPE).mean().item() == index / 2
 
 
 def two_unit_loss(theta, x):

@@ -5,14 +5,22 @@ The forward pass is written from scratch with plain tensor ops, exactly as print
 holding the same weights. The parameter-count formulas are compared with sum(p.numel()), and
 the pixel-permutation identity is checked for the forward pass, the gradients and training.
 The mutation tests at the end run wrong forward passes and wrong counting formulas through the
-same comparisons (forward_off, count_off) that accept the page's formulas.
+same comparisons (forward_off, count_off) that accept the page's formulas. The numbers the page
+states about its figures are read from a run of the whole snippet (test_figure_numbers_on_the_page).
 """
 
+import contextlib
+import io
 import math
+import runpy
 
+import matplotlib
+import numpy as np
 import pytest
 import torch
 from torch import nn
+
+from snippet_code import SNIPPETS
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 
@@ -70,7 +78,7 @@ def forward_batch(params, f, X):
 
 
 def parameter_count(sizes):
-    """P = sum_l (d_{l-1} d_l + d_l)."""
+    """n = sum_{l=1}^{D} (d_{l-1} d_l + d_l)."""
     return sum(d_prev * d + d for d_prev, d in zip(sizes[:-1], sizes[1:]))
 
 
@@ -120,9 +128,9 @@ def test_single_example_and_entrywise_forms_match_nn_sequential(sizes):
     params = weights_of(net)
     X = torch.randn(4, sizes[0])
     reference = net(X).detach()
-    for n in range(4):  # each row of H^(L) is the single-example output, transposed
-        assert tolerances_off(forward_single(params, torch.tanh, X[n]), reference[n]) <= 1.0
-        assert tolerances_off(forward_entrywise(params, torch.tanh, X[n]), reference[n]) <= 1.0
+    for i in range(4):  # each row of H^(D) is the single-example output, transposed
+        assert tolerances_off(forward_single(params, torch.tanh, X[i]), reference[i]) <= 1.0
+        assert tolerances_off(forward_entrywise(params, torch.tanh, X[i]), reference[i]) <= 1.0
 
 
 def test_nn_linear_weight_has_shape_d_out_by_d_in():
@@ -330,3 +338,41 @@ def test_wrong_conv_and_dense_counts_are_caught(k, c, c_out):
     assert dense_count(side, side, c, c_out) == dense_numel(side, c, c_out)
     assert side * side * c + c_out != dense_numel(side, c, c_out)  # inputs added, not multiplied
     assert side * c * c_out + c_out != dense_numel(side, c, c_out)  # s instead of s^2 inputs
+
+
+# ---------------------------------------------------------------- the numbers the figures back
+@pytest.fixture(scope="module")
+def snippet_run():
+    """The variables of snippets/mlp.py after a full run, as a reader runs it (figures closed)."""
+    import matplotlib.pyplot as plt
+
+    old_dtype, old_backend = torch.get_default_dtype(), matplotlib.get_backend()
+    torch.set_default_dtype(torch.float32)  # the snippet runs in torch's default dtype
+    matplotlib.use("Agg")
+    show, plt.show = plt.show, lambda *args, **kwargs: None
+    plt.close("all")  # figures another test in this worker left open must not be counted (or reused)
+    try:
+        with matplotlib.rc_context(), contextlib.redirect_stdout(io.StringIO()):
+            run = runpy.run_path(str(SNIPPETS / "mlp.py"), run_name="__main__")
+        return {**run, "figures": len(plt.get_fignums())}
+    finally:
+        plt.show = show
+        plt.close("all")
+        matplotlib.use(old_backend)
+        torch.set_default_dtype(old_dtype)
+
+
+def test_figure_numbers_on_the_page(snippet_run):
+    run = snippet_run
+    # the diagram, the two moons, the parameter counts, the shuffled pixels
+    assert run["figures"] == 4, f"the snippet left {run['figures']} figures open, the page shows 4"
+    # Figure 1: a 3-4-4-2 MLP, depth D = 3, with 16 + 20 + 10 = 46 parameters
+    assert run["SIZES"] == [3, 4, 4, 2] and run["diagram_params"] == 46 == parameter_count(run["SIZES"])
+    assert run["diagram_params"] == sum(p.numel() for p in make_mlp(run["SIZES"], nn.ReLU).parameters())
+    # Figure 2: width 1 gives a straight boundary, width 3 bends once, widths 8 and 32 have 7 and 30 corners
+    assert run["boundary_bends"] == {1: 0, 3: 1, 8: 7, 32: 30}
+    # Figure 3: 150.5 million parameters at s = 224; the convolution has 1,792 at every s
+    assert f"{run['dense_224'] / 1e6:.1f}" == "150.5" and np.all(run["conv"] == 1_792)
+    # Figure 4: test accuracy above 96%, and the two curves coincide exactly
+    assert 0.96 < run["acc"][-1] < 0.97
+    assert np.array_equal(run["acc"], run["acc_perm"])

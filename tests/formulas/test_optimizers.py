@@ -12,10 +12,14 @@ moved, threshold changed, ...) are caught.
 
 The code the page shows (snippets/optimizers.py) is loaded from the snippet: the training loop
 `run` with the page's OPTIMISERS on its two problems is checked against the by-hand rules, and
-RAdam's rho_t and r_t come from the snippet's radam_terms (Figure 4).
+RAdam's rho_t and r_t come from the snippet's radam_terms (Figure 4). The numbers the captions
+quote about the figures (step sizes in units of eta, escape steps) are read from a full, off-screen
+run of the snippet (snippet_run) and asserted at the values the page states.
 """
 
 import math
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +28,7 @@ import torch
 from snippet_code import snippet_function
 
 SNIPPET = snippet_function("optimizers", "run", "OPTIMISERS", "ravine", "saddle", "KAPPA", "radam_terms")
+SNIPPET_PATH = Path(__file__).resolve().parents[2] / "snippets" / "optimizers.py"
 
 DTYPE = torch.float64
 STEPS = 20
@@ -694,3 +699,71 @@ def test_wrong_update_rules_are_caught(name, mutant, cls, kwargs):
     assert max_rel_diff(right, reference) <= RTOL  # ... (which implies this) ...
     diff = max_rel_diff(run_by_hand(mutant(), 0), reference)  # ... and the slip does not
     assert diff > 1e3 * RTOL, f"{name}: the comparison could not tell it from torch (max rel. diff {diff:.2e})"
+
+
+# ---------------------------------------------------------------------------
+# The numbers the page states about its figures, from a full run of the snippet
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def snippet_run():
+    """The snippet's top-level values after running it as a reader does (figures drawn off-screen, then closed).
+    Torch's default dtype, thread count and random state are restored afterwards."""
+    import matplotlib.pyplot as plt
+
+    dtype, threads, show = torch.get_default_dtype(), torch.get_num_threads(), plt.show
+    plt.show = lambda *args, **kwargs: None
+    try:
+        with torch.random.fork_rng():
+            return runpy.run_path(str(SNIPPET_PATH), run_name="__main__")
+    finally:
+        plt.show = show
+        plt.close("all")
+        torch.set_default_dtype(dtype)
+        torch.set_num_threads(threads)
+
+
+def test_figure_2_first_adaptive_steps(snippet_run):
+    """Caption of Figure 2: the first step moves y by eta with Adagrad and Adam, and by 10 eta with RMSProp
+    (no bias correction: eta / sqrt(1 - alpha), alpha = 0.99). The old caption said "about eta" for all three."""
+    first = snippet_run["first_y_step"]
+    assert first["Adagrad"] == pytest.approx(1.0, rel=1e-5)
+    assert first["Adam"] == pytest.approx(1.0, rel=1e-5)  # 1 - eps / |g_y|
+    assert first["RMSProp"] == pytest.approx(1 / math.sqrt(1 - 0.99), rel=1e-4)  # 10
+    assert first["RMSProp"] > 9.9  # not "about eta"
+
+
+def test_figure_2_escape_steps(snippet_run):
+    """Caption of Figure 2: |y| passes 0.5 after 115 (SGD), 69 (momentum), 65 (NAG) steps; 1, 2, 6 (adaptive)."""
+    assert snippet_run["escape_step"] == {"SGD": 115, "Momentum": 69, "NAG": 65, "Adagrad": 1, "RMSProp": 2, "Adam": 6}
+    lr = {name: make([torch.zeros(1)]).defaults["lr"] for name, make in SNIPPET["OPTIMISERS"].items()}
+    assert lr["Momentum"] == lr["NAG"] < lr["SGD"] / 3  # "less than a third of SGD's learning rate"
+
+
+def test_figure_3_rmsprop_steps_fall_below_eta(snippet_run):
+    """Caption of Figure 3: on the ravine, RMSProp's steps are shorter than eta = 0.03 from step 49 on."""
+    assert snippet_run["rmsprop_below_lr_from"] == 49
+    steps = snippet_run["rmsprop_steps"]  # |theta_t - theta_{t-1}| / eta, t = 1 .. 150
+    assert steps[0] == pytest.approx(10 * math.sqrt(2), rel=1e-4)  # the diagonal first step: 10 eta per coordinate
+    assert (steps[48:] < 1).all() and steps[47] >= 1
+
+
+def test_radam_rectification_values_on_the_page():
+    """The page: r_6 ~ 0.026, about 0.65 after 1000 steps and 0.98 after 5000 (beta2 = 0.999); r_10 ~ 0.05."""
+    assert radam_r(0.999, 6) == pytest.approx(0.026, abs=5e-4)
+    assert radam_r(0.999, 10) == pytest.approx(0.05, abs=2e-3)
+    assert radam_r(0.999, 1000) == pytest.approx(0.65, abs=5e-3)
+    assert radam_r(0.999, 5000) == pytest.approx(0.98, abs=5e-3)
+
+
+def test_figure_3_ranking_and_the_learning_rates_on_the_page(snippet_run):
+    """Figure 3: on the ravine NAG ends lowest and Adagrad and RMSProp end above SGD; the saddle's plateau is at
+    0.25. The page: SGD's rate is 1.8 / KAPPA = 0.036, the rates span 0.01 to 0.5, RMSProp's v remembers ~100 steps."""
+    results, problems = snippet_run["results"], snippet_run["problems"]
+    final_gap = {name: losses[-1] - problems["ravine"][2] for name, (_, losses) in results["ravine"].items()}
+    assert min(final_gap, key=final_gap.get) == "NAG"
+    assert final_gap["Adagrad"] > final_gap["SGD"] and final_gap["RMSProp"] > final_gap["SGD"]
+    assert problems["saddle"][0](torch.zeros(2)).item() - problems["saddle"][2] == 0.25
+    lr = snippet_run["LR"]
+    assert lr["SGD"] == pytest.approx(1.8 / SNIPPET["KAPPA"]) and (min(lr.values()), max(lr.values())) == (0.01, 0.5)
+    rmsprop = SNIPPET["OPTIMISERS"]["RMSProp"]([torch.zeros(1)])
+    assert 1 / (1 - rmsprop.defaults["alpha"]) == pytest.approx(100)

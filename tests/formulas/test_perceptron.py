@@ -4,17 +4,22 @@ The perceptron, its learning rule and the XOR argument are written from scratch,
 printed on the page, and checked against hand computations, against Novikoff's bound, and
 against exhaustive searches over weights. The training loop is the one the page shows
 (train_perceptron in snippets/perceptron.py), loaded from the snippet; the mutation tests run
-wrong learning rules through the same hand-trace comparison.
+wrong learning rules through the same hand-trace comparison. The numbers the page states about
+its figures are read from a run of the whole snippet (test_figure_numbers_on_the_page).
 """
 
+import contextlib
+import io
 import itertools
+import runpy
 import types
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
 
-from snippet_code import snippet_function
+from snippet_code import SNIPPETS, snippet_function
 
 SNIPPET = snippet_function("perceptron", "train_perceptron", "step")
 train_perceptron = SNIPPET["train_perceptron"]  # (x, y, epochs, lr) -> w, b, mistakes per epoch, history
@@ -173,11 +178,11 @@ def test_convergence_within_novikoff_bound(seed, n, d, gap):
     radius = x_aug.norm(dim=1).max()
     assert gamma >= gap - 1e-12
     assert len(history) <= (radius / gamma) ** 2
-    # the two inequalities of the proof, after every update k
-    for k, (w_k, b_k) in enumerate(history, start=1):
-        w_aug = torch.cat([w_k, b_k.view(1)])
-        assert u @ w_aug >= k * gamma - 1e-9
-        assert w_aug @ w_aug <= k * radius**2 + 1e-9
+    # the two inequalities of the proof, after every update t: u^T w_t >= t gamma, |w_t|^2 <= t R^2 (lr = 1)
+    for t, (w_t, b_t) in enumerate(history, start=1):
+        w_aug = torch.cat([w_t, b_t.view(1)])
+        assert u @ w_aug >= t * gamma - 1e-9
+        assert w_aug @ w_aug <= t * radius**2 + 1e-9
 
 
 def test_sgd_on_perceptron_criterion_is_the_same_update():
@@ -288,3 +293,41 @@ def test_wrong_gate_weights_are_caught(name, wrong):
     w, b = wrong
     assert predict(torch.tensor([1.0, 1.0]), torch.tensor(-1.5), X_BOOL).tolist() == [0, 0, 0, 1]
     assert predict(torch.tensor(w), torch.tensor(b), X_BOOL).tolist() != [0, 0, 0, 1], name
+
+
+# ---------------------------------------------------------------- the numbers the figures back
+@pytest.fixture(scope="module")
+def snippet_run():
+    """The variables of snippets/perceptron.py after a full run, as a reader runs it (figures closed)."""
+    import matplotlib.pyplot as plt
+
+    old_dtype, old_backend = torch.get_default_dtype(), matplotlib.get_backend()
+    torch.set_default_dtype(torch.float32)  # the snippet runs in torch's default dtype
+    matplotlib.use("Agg")
+    show, plt.show = plt.show, lambda *args, **kwargs: None
+    plt.close("all")  # figures another test in this worker left open must not be counted (or reused)
+    try:
+        with matplotlib.rc_context(), contextlib.redirect_stdout(io.StringIO()):
+            run = runpy.run_path(str(SNIPPETS / "perceptron.py"), run_name="__main__")
+        return {**run, "figures": len(plt.get_fignums())}
+    finally:
+        plt.show = show
+        plt.close("all")
+        matplotlib.use(old_backend)
+        torch.set_default_dtype(old_dtype)
+
+
+def test_figure_numbers_on_the_page(snippet_run):
+    run = snippet_run
+    # Figure 2: "reach 0 after 17 updates in three epochs (Novikoff's bound for these data is about 1200)"
+    assert run["updates_sep"] == 17 == sum(run["mistakes_sep"])
+    assert run["epochs_with_mistakes"] == 3 and all(m > 0 for m in run["mistakes_sep"][:3])
+    assert all(m == 0 for m in run["mistakes_sep"][3:])
+    assert abs(run["novikoff_bound"] - 1200) < 25  # about 1200 (1195): far above the 17 updates made
+    # "on noisy XOR data they never do"
+    assert min(run["mistakes_xor"]) > 0
+    # Figure 3: the best line gets three of the four clusters (75%), both two-layer networks all of them
+    assert max(run["acc_history"]) == 75.0
+    assert run["acc_hand"] == 100.0 and run["acc_mlp"] == 100.0
+    # the page shows three figures: the diagram, the training run, the decision regions
+    assert run["figures"] == 3, f"the snippet left {run['figures']} figures open, the page shows 3"

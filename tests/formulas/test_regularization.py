@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from snippet_code import snippet_function
 from support import regression_data
 
 DTYPE = torch.float64
@@ -329,9 +330,54 @@ def test_decoupled_decay_shrinks_in_proportion_coupled_adam_does_not():
         opt.step()
         results[name] = w.detach()
     torch.testing.assert_close(results["adamw"], (1 - lr * lam) * w0, rtol=1e-15, atol=0)
-    # Adam normalises lam * w by its own magnitude: the first step is about lr * sign(w) for every weight
+    # Adam normalizes lam * w by its own magnitude: the first step is about lr * sign(w) for every weight
     torch.testing.assert_close(w0 - results["adam_l2"], lr * torch.sign(w0), rtol=1e-5, atol=0)
     assert not torch.allclose(results["adamw"], results["adam_l2"])
+
+
+# ---------------------------------------------------------------------------
+# The numbers the page states about its figures, from the snippet's own experiments
+# ---------------------------------------------------------------------------
+figure_code = snippet_function("regularization", "noisy_sine", "polynomial_errors", "moons_data", "train", "make_mlp")
+
+
+def test_figure_1_numbers():
+    """Caption: degree 1 has training / validation errors 0.21 / 0.30, degree 3 0.029 / 0.063 (the noise variance
+    0.0625), degree 15 0.002 / 75; the training error falls with the degree. Every fit, the good one included,
+    has a training error below the noise variance; only the over-fit one is far (over ten times) below it."""
+    import numpy as np
+
+    data = figure_code["noisy_sine"](np.random.default_rng(0), noise_std=0.25)
+    errors = figure_code["polynomial_errors"](data, np.arange(16))
+    train, val = errors[:, 0], errors[:, 1]
+    assert train[1] == pytest.approx(0.21, abs=0.01) and val[1] == pytest.approx(0.30, abs=0.01)
+    assert train[3] == pytest.approx(0.029, abs=0.001) and val[3] == pytest.approx(0.063, abs=0.001)
+    assert train[15] == pytest.approx(0.002, abs=0.0005) and val[15] == pytest.approx(75, rel=0.05)
+    assert val[3] == pytest.approx(0.25**2, rel=0.02)  # the good fit's validation error is the noise variance
+    assert np.all(np.diff(train) <= 1e-12)  # more capacity: the training error never goes up
+    assert np.argmin(val) in (3, 4) and val[4] == pytest.approx(val[3], rel=0.01)  # lowest at degree 3-4
+    assert train[3] < 0.25**2 / 2  # below the noise variance is normal for a least-squares fit ...
+    assert train[15] < 0.25**2 / 10  # ... far below it is the sign of memorized noise
+
+
+def test_figure_2_numbers():
+    """Page: about 4,500 parameters; without regularization the training loss goes to about 0.006 while the
+    validation loss is lowest (0.27) at about step 35 and ends at 1.12; dropout ends at 0.05 / 0.60 and weight decay
+    at 0.05 / 0.40 (training / validation)."""
+    import numpy as np
+
+    assert sum(p.numel() for p in figure_code["make_mlp"](0.0).parameters()) == 4482
+    data = figure_code["moons_data"]()
+    final = {}
+    for name, kwargs in [("none", {}), ("dropout", dict(p_drop=0.5)), ("decay", dict(weight_decay=1.0))]:
+        _, hist = figure_code["train"](data, **kwargs)
+        final[name] = hist[-1, 1:]
+        if name == "none":
+            best = np.argmin(hist[:, 2])
+            assert 30 <= hist[best, 0] <= 40 and hist[best, 2] == pytest.approx(0.27, abs=0.02)
+    assert final["none"][0] < 0.01 and final["none"][1] == pytest.approx(1.12, abs=0.05)
+    assert final["dropout"][0] == pytest.approx(0.05, abs=0.01) and final["dropout"][1] == pytest.approx(0.60, abs=0.05)
+    assert final["decay"][0] == pytest.approx(0.05, abs=0.01) and final["decay"][1] == pytest.approx(0.40, abs=0.05)
 
 
 # ---------------------------------------------------------------------------

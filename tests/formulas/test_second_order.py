@@ -393,6 +393,58 @@ def test_gauss_newton_decomposition():
 
 
 # ---------------------------------------------------------------------------
+# The numbers the page states about its figures, from the snippet's own runs
+# ---------------------------------------------------------------------------
+figure_code = snippet_function("second_order", "ill_conditioned_quadratic", "gradient_descent", "newton",
+                               "rosenbrock", "rosenbrock_paths", "saddle", "saddle_paths")
+
+
+def test_figure_1_numbers():
+    """Caption: eigenvalues 1 and 25; with eta = 2/(lmin + lmax) the loss of gradient descent is multiplied by
+    ((kappa - 1)/(kappa + 1))^2 = 0.85 at every step; one Newton step reaches the minimum up to round-off."""
+    A, theta_min = figure_code["ill_conditioned_quadratic"]()
+    torch.testing.assert_close(torch.linalg.eigvalsh(A), torch.tensor([1.0, 25.0], dtype=DTYPE))
+    A_np, m_np = A.numpy(), theta_min.numpy()
+    start = torch.tensor([-2.3, -0.8], dtype=DTYPE)
+    path = figure_code["gradient_descent"](lambda th: A_np @ (th - m_np), start, 2 / 26, 80)
+    losses = [0.5 * (p - m_np) @ A_np @ (p - m_np) for p in path]
+    ratios = [b / a for a, b in zip(losses, losses[1:])]
+    assert max(abs(r - (24 / 26) ** 2) for r in ratios) < 1e-9  # the same factor at every step
+    assert (24 / 26) ** 2 == pytest.approx(0.85, abs=0.005)  # the caption's 0.85
+    newton_path = figure_code["newton"](lambda th: 0.5 * (th - theta_min) @ A @ (th - theta_min), start, 1)
+    e = newton_path[1] - theta_min
+    assert 0.5 * e @ A @ e < 1e-28  # "about 10^-29": round-off
+
+
+def test_figure_2_numbers():
+    """Page: pure Newton's second step raises the loss from about 4.7 to about 1400 and it is exact after 7
+    steps; gradient descent is at about 1e-6 after 10,000 steps; L-BFGS reaches 1e-10 in about 35 iterations."""
+    paths = figure_code["rosenbrock_paths"]()
+    loss = {name: figure_code["rosenbrock"](path.T) for name, path in paths.items()}
+    newton_losses = loss["Newton"]
+    assert newton_losses[1] == pytest.approx(4.7, abs=0.05)
+    assert newton_losses[2] == pytest.approx(1400, abs=50)
+    assert newton_losses[6] > 0 and newton_losses[7] == 0.0  # exact after 7 steps, not before
+    assert len(loss["gradient descent"]) == 10_001
+    assert 0.7e-6 < loss["gradient descent"][-1] < 1.5e-6
+    below = loss["L-BFGS"] < 1e-10
+    assert below.any() and 32 <= below.argmax() <= 38
+
+
+def test_figure_3_numbers():
+    """Caption: started inside |y| < 1/sqrt(3), pure Newton converges to the saddle (L = 0), outside it to a
+    minimum; gradient descent and damped Newton with lambda = 1.5 reach a minimum, L = -1/4, from every start."""
+    for start in [(1.5, 0.3), (-1.2, -0.25), (-1.0, 0.8)]:
+        runs = figure_code["saddle_paths"](torch.tensor(start, dtype=DTYPE))
+        final = [figure_code["saddle"](path[-1]).item() for path in runs.values()]
+        gd, newton, damped = final
+        inside = abs(start[1]) < 1 / math.sqrt(3)
+        assert newton == pytest.approx(0.0 if inside else -0.25, abs=1e-12)
+        assert gd == pytest.approx(-0.25, abs=1e-9)
+        assert damped == pytest.approx(-0.25, abs=1e-4)
+
+
+# ---------------------------------------------------------------------------
 # Mutation tests: wrong update rules through the same comparisons
 # ---------------------------------------------------------------------------
 def _grad_hess(loss_fn, theta):
