@@ -126,7 +126,7 @@ class WarmRunner:
 
 
 SERVING = False  # set by on_serve: later rebuilds are `mkdocs serve` rebuilds
-VERSIONED = ("torch", "numpy", "matplotlib")
+VERSIONED = ("torch", "numpy", "matplotlib", "scikit-learn")
 
 
 class GalleryConfig(base.Config):

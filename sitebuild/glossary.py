@@ -285,8 +285,8 @@ class TermTreeprocessor(Treeprocessor):
 
     def pick(self, text: str) -> Iterator[tuple[re.Match[str], Term]]:
         for m, terms in self.matcher.find(text):
-            fresh = [t for t in terms if t not in self.section_seen]
-            if fresh:
+            fresh = sorted((t for t in terms if t not in self.section_seen), key=lambda t: t.page != self.page)
+            if fresh:  # a word with two senses (기울기: gradient, slope) means its own page's sense there
                 self.section_seen.update(terms)
                 yield m, fresh[0]
 

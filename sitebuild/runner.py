@@ -38,6 +38,10 @@ from pathlib import Path
 # thread count can change the last bits of a sum, and figures must not depend on who started the build.
 for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_threads] = "1"
+# MKL (torch's BLAS and LAPACK here) may pick a different code path for differently aligned
+# memory, so one snippet's last bits could differ from run to run (seen: a torch.linalg.solve
+# in learning_rate_schedules.py). Conditional Numerical Reproducibility fixes the path.
+os.environ["MKL_CBWR"] = "COMPATIBLE"
 
 import matplotlib  # noqa: E402
 

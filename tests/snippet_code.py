@@ -173,3 +173,36 @@ def snippet_function(snippet_stem: str, *names: str) -> dict[str, object]:
     namespace: dict[str, object] = {"__name__": f"snippets.{snippet_stem}", "__file__": str(module.path)}
     exec(code, namespace)  # noqa: S102 - only definitions, imports and constants of our own snippet
     return {name: namespace[name] for name in names}
+
+
+def run_snippet(stem: str) -> dict:
+    """The top-level values of ``snippets/<stem>.py`` after a full run, as a reader runs it.
+
+    For the tests that assert the numbers a page states about its figures. Figures are drawn
+    off-screen (Agg) and closed afterwards; ``figures`` holds how many the snippet left open.
+    Figures other tests left open are closed first, and torch's default dtype, thread count and
+    random state and matplotlib's backend and rc settings are restored afterwards.
+    """
+    import contextlib
+    import io
+    import runpy
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import torch
+
+    dtype, threads, backend, show = torch.get_default_dtype(), torch.get_num_threads(), matplotlib.get_backend(), plt.show
+    torch.set_default_dtype(torch.float32)  # a snippet runs in torch's default dtype
+    matplotlib.use("Agg")
+    plt.close("all")
+    plt.show = lambda *args, **kwargs: None
+    try:
+        with torch.random.fork_rng(), matplotlib.rc_context(), contextlib.redirect_stdout(io.StringIO()):
+            run = runpy.run_path(str(SNIPPETS / f"{stem}.py"), run_name="__main__")
+        return {**run, "figures": len(plt.get_fignums())}
+    finally:
+        plt.show = show
+        plt.close("all")
+        matplotlib.use(backend)
+        torch.set_default_dtype(dtype)
+        torch.set_num_threads(threads)

@@ -1,4 +1,4 @@
-"""Each snippet is self-contained: only torch, NumPy, matplotlib and the standard library.
+"""Each snippet is self-contained: only torch, NumPy, matplotlib, scikit-learn and the standard library.
 
 That it runs as a reader runs it, alone in an empty folder in a fresh process, is tested on its
 notebook (tests/test_notebooks.py: the same cells, run top to bottom in a fresh Jupyter kernel),
@@ -15,7 +15,7 @@ import pytest
 
 from support import snippets
 
-ALLOWED_IMPORTS = {"torch", "numpy", "matplotlib"} | set(sys.stdlib_module_names)
+ALLOWED_IMPORTS = {"torch", "numpy", "matplotlib", "sklearn"} | set(sys.stdlib_module_names)
 SNIPPETS = snippets()
 IDS = [p.name for p in SNIPPETS]
 
@@ -34,3 +34,4 @@ def test_snippet_is_self_contained_and_shows_its_figures(snippet: Path) -> None:
     assert isinstance(last, ast.Expr) and ast.unparse(last) == "plt.show()", f"{snippet.name} must end with plt.show()"
     assert ast.get_docstring(tree), f"{snippet.name} needs a module docstring saying what it shows"
     assert "savefig" not in snippet.read_text(encoding="utf-8"), "the build saves figures; snippets must not"
+    assert "fetch_" not in snippet.read_text(encoding="utf-8"), "no downloads: scikit-learn's bundled load_* data sets only"

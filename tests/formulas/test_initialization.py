@@ -481,7 +481,9 @@ def test_too_small_and_too_large():
     assert got["tanh, too small: std at layer 10"] < 1e-8 and got["ReLU, too small: std at layer 10"] < 1e-8
     assert got["tanh, too small: largest |h| at layer 10"] < 0.02  # all in the histogram's middle bin
     assert round(got["tanh, too large: fraction of |h| > 0.99 at layer 50"], 2) == 0.81
-    assert sig(got["tanh, too large: gradient growth from layer 50 to layer 1"], 1) == 1e19
+    # "about 10^19": the too-large tanh network is chaotic, so only the order of magnitude is a
+    # property of the experiment (MKL's code path moves the value between 0.9e19 and 1.4e19)
+    assert round(math.log10(got["tanh, too large: gradient growth from layer 50 to layer 1"])) == 19
 
 
 def test_tanh_gain_and_he_keep_the_variance():

@@ -18,7 +18,6 @@ off-screen run of the snippet (snippet_run) and asserted at the values the page 
 """
 
 import math
-import runpy
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
-from snippet_code import snippet_function
+from snippet_code import run_snippet, snippet_function
 
 DTYPE = torch.float64
 REL = 1e-12  # the recursions accumulate only round-off
@@ -637,20 +636,8 @@ def test_wrong_plateau_rules_are_caught(name, wrong):
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def snippet_run():
-    """The snippet's top-level values after running it as a reader does (figures drawn off-screen, then closed).
-    Torch's default dtype, thread count and random state are restored afterwards."""
-    import matplotlib.pyplot as plt
-
-    dtype, threads, show = torch.get_default_dtype(), torch.get_num_threads(), plt.show
-    plt.show = lambda *args, **kwargs: None
-    try:
-        with torch.random.fork_rng():
-            return runpy.run_path(str(SNIPPET_PATH), run_name="__main__")
-    finally:
-        plt.show = show
-        plt.close("all")
-        torch.set_default_dtype(dtype)
-        torch.set_num_threads(threads)
+    """The snippet's top-level values after a full run, as a reader runs it (figures off-screen)."""
+    return run_snippet("learning_rate_schedules")
 
 
 def test_figure_2_noise_floor_is_56_percent_above_first_order_at_the_largest_eta(snippet_run):

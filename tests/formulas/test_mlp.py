@@ -9,18 +9,14 @@ same comparisons (forward_off, count_off) that accept the page's formulas. The n
 states about its figures are read from a run of the whole snippet (test_figure_numbers_on_the_page).
 """
 
-import contextlib
-import io
 import math
-import runpy
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from snippet_code import SNIPPETS
+from snippet_code import run_snippet, SNIPPETS
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 
@@ -343,23 +339,8 @@ def test_wrong_conv_and_dense_counts_are_caught(k, c, c_out):
 # ---------------------------------------------------------------- the numbers the figures back
 @pytest.fixture(scope="module")
 def snippet_run():
-    """The variables of snippets/mlp.py after a full run, as a reader runs it (figures closed)."""
-    import matplotlib.pyplot as plt
-
-    old_dtype, old_backend = torch.get_default_dtype(), matplotlib.get_backend()
-    torch.set_default_dtype(torch.float32)  # the snippet runs in torch's default dtype
-    matplotlib.use("Agg")
-    show, plt.show = plt.show, lambda *args, **kwargs: None
-    plt.close("all")  # figures another test in this worker left open must not be counted (or reused)
-    try:
-        with matplotlib.rc_context(), contextlib.redirect_stdout(io.StringIO()):
-            run = runpy.run_path(str(SNIPPETS / "mlp.py"), run_name="__main__")
-        return {**run, "figures": len(plt.get_fignums())}
-    finally:
-        plt.show = show
-        plt.close("all")
-        matplotlib.use(old_backend)
-        torch.set_default_dtype(old_dtype)
+    """The snippet's top-level values after a full run, as a reader runs it (figures off-screen)."""
+    return run_snippet("mlp")
 
 
 def test_figure_numbers_on_the_page(snippet_run):

@@ -18,14 +18,13 @@ run of the snippet (snippet_run) and asserted at the values the page states.
 """
 
 import math
-import runpy
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from snippet_code import snippet_function
+from snippet_code import run_snippet, snippet_function
 
 SNIPPET = snippet_function("optimizers", "run", "OPTIMISERS", "ravine", "saddle", "KAPPA", "radam_terms")
 SNIPPET_PATH = Path(__file__).resolve().parents[2] / "snippets" / "optimizers.py"
@@ -706,20 +705,8 @@ def test_wrong_update_rules_are_caught(name, mutant, cls, kwargs):
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def snippet_run():
-    """The snippet's top-level values after running it as a reader does (figures drawn off-screen, then closed).
-    Torch's default dtype, thread count and random state are restored afterwards."""
-    import matplotlib.pyplot as plt
-
-    dtype, threads, show = torch.get_default_dtype(), torch.get_num_threads(), plt.show
-    plt.show = lambda *args, **kwargs: None
-    try:
-        with torch.random.fork_rng():
-            return runpy.run_path(str(SNIPPET_PATH), run_name="__main__")
-    finally:
-        plt.show = show
-        plt.close("all")
-        torch.set_default_dtype(dtype)
-        torch.set_num_threads(threads)
+    """The snippet's top-level values after a full run, as a reader runs it (figures off-screen)."""
+    return run_snippet("optimizers")
 
 
 def test_figure_2_first_adaptive_steps(snippet_run):

@@ -8,18 +8,14 @@ wrong learning rules through the same hand-trace comparison. The numbers the pag
 its figures are read from a run of the whole snippet (test_figure_numbers_on_the_page).
 """
 
-import contextlib
-import io
 import itertools
-import runpy
 import types
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
 
-from snippet_code import SNIPPETS, snippet_function
+from snippet_code import run_snippet, SNIPPETS, snippet_function
 
 SNIPPET = snippet_function("perceptron", "train_perceptron", "step")
 train_perceptron = SNIPPET["train_perceptron"]  # (x, y, epochs, lr) -> w, b, mistakes per epoch, history
@@ -298,23 +294,8 @@ def test_wrong_gate_weights_are_caught(name, wrong):
 # ---------------------------------------------------------------- the numbers the figures back
 @pytest.fixture(scope="module")
 def snippet_run():
-    """The variables of snippets/perceptron.py after a full run, as a reader runs it (figures closed)."""
-    import matplotlib.pyplot as plt
-
-    old_dtype, old_backend = torch.get_default_dtype(), matplotlib.get_backend()
-    torch.set_default_dtype(torch.float32)  # the snippet runs in torch's default dtype
-    matplotlib.use("Agg")
-    show, plt.show = plt.show, lambda *args, **kwargs: None
-    plt.close("all")  # figures another test in this worker left open must not be counted (or reused)
-    try:
-        with matplotlib.rc_context(), contextlib.redirect_stdout(io.StringIO()):
-            run = runpy.run_path(str(SNIPPETS / "perceptron.py"), run_name="__main__")
-        return {**run, "figures": len(plt.get_fignums())}
-    finally:
-        plt.show = show
-        plt.close("all")
-        matplotlib.use(old_backend)
-        torch.set_default_dtype(old_dtype)
+    """The snippet's top-level values after a full run, as a reader runs it (figures off-screen)."""
+    return run_snippet("perceptron")
 
 
 def test_figure_numbers_on_the_page(snippet_run):
