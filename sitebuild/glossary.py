@@ -84,7 +84,7 @@ class Term:
     @property
     def slug(self) -> str:
         """The anchor of the term's first use on its page: ``term-learning-rate``."""
-        ascii_en = unicodedata.normalize("NFKD", self.en).encode("ascii", "ignore").decode()
+        ascii_en = unicodedata.normalize("NFKD", self.en.replace("+", " plus")).encode("ascii", "ignore").decode()
         return "term-" + re.sub(r"[^a-z0-9]+", "-", ascii_en.lower()).strip("-")
 
     def word(self, lang: str) -> str:
@@ -109,6 +109,7 @@ def load(path: Path) -> list[Term]:
     terms: list[Term] = []
     seen_en: dict[str, int] = {}
     seen_ko: dict[tuple[str, str], int] = {}
+    seen_slug: dict[str, int] = {}  # two terms, one anchor (k-means, k-means++) would be a duplicate id
     for i, raw in enumerate(data.get("term", [])):
         where = f"{path.name}: term {i + 1} ({raw.get('ko', '?')} / {raw.get('en', '?')})"
         missing = [k for k in REQUIRED if not raw.get(k)]
@@ -116,9 +117,10 @@ def load(path: Path) -> list[Term]:
         if missing or unknown:
             raise GlossaryError(f"{where}: " + "; ".join(filter(None, [missing and f"missing {missing}", unknown and f"unknown keys {unknown}"])))
         term = Term(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
-        for key, seen in ((term.en.lower(), seen_en), ((term.ko, term.ko_sense), seen_ko)):
+        for key, seen in ((term.en.lower(), seen_en), ((term.ko, term.ko_sense), seen_ko), (term.slug, seen_slug)):
             if key in seen:
-                raise GlossaryError(f"{where}: same {'English' if seen is seen_en else 'Korean'} term as term {seen[key] + 1}")
+                what = "English term" if seen is seen_en else "Korean term" if seen is seen_ko else f"anchor ({term.slug})"
+                raise GlossaryError(f"{where}: same {what} as term {seen[key] + 1}")
             seen[key] = i  # type: ignore[index]
         terms.append(term)
     return terms

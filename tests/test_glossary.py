@@ -196,6 +196,7 @@ def test_english_matching_takes_plurals_and_any_case() -> None:
         ('ko = "학습률"\nen = "learning rate"\npage = "p"\nko_def = "다."', "missing ['en_def']"),
         ('ko = "학습률"\nen = "learning rate"\npage = "p"\nko_def = "다."\nen_def = "."\nkind = 1', "unknown keys ['kind']"),
         ('ko = "계수"\nen = "Learning Rate"\npage = "p"\nko_def = "다."\nen_def = "."', "same English term as term 1"),
+        ('ko = "계수"\nen = "learning-rate"\npage = "p"\nko_def = "다."\nen_def = "."', "same anchor (term-learning-rate) as term 1"),
     ],
 )
 def test_load_names_the_bad_entry(tmp_path: Path, entry: str, message: str) -> None:

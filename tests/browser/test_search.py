@@ -17,7 +17,10 @@ pytestmark = pytest.mark.xdist_group("search")  # one worker: the index loads on
 QUERIES = tomllib.loads((Path(__file__).with_name("search_queries.toml")).read_text(encoding="utf-8"))["query"]
 TOP = 3  # the term's page must be among the first TOP result pages
 # Known gaps, kept visible as strict xfails (a fix makes them fail, and the entry must go).
-KNOWN_GAPS: dict[str, str] = {}
+KNOWN_GAPS: dict[str, str] = {
+    "en:regression vs classification": "a query naming two concepts: the pages on each (classification, "
+    "regression function, linear regression) rank above the page that compares them (5th)",
+}
 
 
 META = ".md-search-result__meta"
