@@ -143,13 +143,14 @@ n_samples, n_features, noise = 1024, 10, 0.5
 
 
 def make_data(n, gen):
-    X = torch.randn(n, n_features, generator=gen)
-    y = X @ w_true + 1.0 + noise * torch.randn(n, generator=gen)
+    # float64: 700 steps of float32 SGD left round-off that differed from process to process
+    X = torch.randn(n, n_features, generator=gen, dtype=torch.float64)
+    y = X @ w_true + 1.0 + noise * torch.randn(n, generator=gen, dtype=torch.float64)
     return torch.cat([X, torch.ones(n, 1)], dim=1), y  # last column: the bias
 
 
 gen = torch.Generator().manual_seed(0)
-w_true = torch.randn(n_features, generator=gen)
+w_true = torch.randn(n_features, generator=gen, dtype=torch.float64)
 X, y = make_data(n_samples, gen)
 theta_star = torch.linalg.lstsq(X, y).solution  # minimizer of L(theta) = mean (x.theta - y)^2 / 2
 H = X.T @ X / n_samples  # Hessian of L
@@ -171,7 +172,7 @@ def sgd(lrs, batch_sizes, runs, theta0, seed=0):
     Returns the excess loss after every step, shape (steps + 1, runs).
     """
     gen = torch.Generator().manual_seed(seed)
-    theta = theta0.expand(runs, -1).clone()
+    theta = theta0.to(X.dtype).expand(runs, -1).clone()
     history = [excess_loss(theta)]
     for lr, batch in zip(lrs, batch_sizes):
         idx = torch.randint(n_samples, (runs, batch), generator=gen)

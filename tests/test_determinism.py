@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,23 @@ def run_fresh(paths: list[Path], out: Path, workers: int = 1) -> dict[str, Path]
     return {path.stem: out / path.stem for path in paths}
 
 
+NUMBER = re.compile(rb"-?\d+\.\d+")
+JITTER = 1e-3  # SVG user units (points): a thousandth of a point is invisible at any zoom
+
+
+def same_drawing(x: bytes, y: bytes) -> bool:
+    """The same SVG apart from coordinates that differ by less than JITTER.
+
+    Byte-identical is the rule and almost always holds. Once in a few fresh processes one
+    coordinate of learning_rate_schedules.py's figure 2 (an axes edge placed by tight_layout)
+    came out 0.000001 pt apart (cause not found: not the hash seed, not MKL, not the data). An
+    unseeded random generator moves the drawing by far more, and is still caught.
+    """
+    if NUMBER.sub(b"#", x) != NUMBER.sub(b"#", y):
+        return False
+    return all(abs(float(p) - float(q)) <= JITTER for p, q in zip(NUMBER.findall(x), NUMBER.findall(y)))
+
+
 def differences(snippet: Path, first: Path, second: Path) -> list[str]:
     """What differs between two runs' figures, each message naming the snippet and the figure."""
     name = f"snippets/{snippet.name}"
@@ -44,7 +62,7 @@ def differences(snippet: Path, first: Path, second: Path) -> list[str]:
     found = []
     for x, y in zip(a, b):
         bx, by = x.read_bytes(), y.read_bytes()
-        if bx != by:
+        if bx != by and not same_drawing(bx, by):
             at = next((i for i, (p, q) in enumerate(zip(bx, by)) if p != q), min(len(bx), len(by)))
             found.append(f"{name}: figure {x.stem} differs between two runs (from byte {at}: {bx[at:at + 60]!r} vs {by[at:at + 60]!r})")
     return found
@@ -82,3 +100,10 @@ def test_an_unseeded_snippet_is_caught_by_name(tmp_path: Path) -> None:
     caught = differences(unseeded, one["unseeded_noise"], two["unseeded_noise"])
     assert len(caught) == 1 and caught[0].startswith("snippets/unseeded_noise.py: figure 1 differs"), caught
     assert differences(seeded, one["seeded_noise"], two["seeded_noise"]) == [], "the same seed must give the same bytes"
+
+
+def test_sub_point_jitter_is_the_same_drawing_and_a_moved_curve_is_not() -> None:
+    a = b'<path d="M 457.263341 215.315313 L 1 2"/>'
+    assert same_drawing(a, a.replace(b"215.315313", b"215.315312"))
+    assert not same_drawing(a, a.replace(b"215.315313", b"215.325313"))
+    assert not same_drawing(a, a.replace(b"L 1 2", b"L 1 3 L 4 5"))
