@@ -44,7 +44,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
-from sitebuild.site_files import language_prefix
+from sitebuild.site_files import page_language
 
 MARKER = "<!-- glossary -->"
 LANGS = ("ko", "en")
@@ -366,18 +366,9 @@ class GlossaryPlugin(BasePlugin[GlossaryConfig]):
             config.markdown_extensions.append(TermExtension(self))  # type: ignore[arg-type]
         return config
 
-    def page_language(self, page: Page, config: MkDocsConfig) -> tuple[str, str]:
-        """(language, page path without language folder or ``.md``)."""
-        prefix = language_prefix(config)
-        src = page.file.src_uri
-        for lang in LANGS:
-            if src.startswith(f"{lang}/"):
-                return lang, src[len(lang) + 1 :].removesuffix(".md")
-        lang = "en" if prefix and page.url.startswith(prefix) else "ko"
-        return lang, src.removesuffix(".md")
-
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        lang, path = self.page_language(page, config)
+        lang, path = page_language(page.file.src_uri, LANGS)
+        path = path.removesuffix(".md")
         is_glossary = path == "glossary"
         self.current = None if (is_glossary or path in ("index", "references") or not self.config.tooltips) else (self.matchers[lang], path, lang)
         if not is_glossary:

@@ -29,6 +29,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
+from sitebuild.site_files import page_language
+
 MARKER = "<!-- references -->"
 HEADINGS = {"en": "References", "ko": "참고 문헌"}
 CITED_IN = {"en": "cited in", "ko": "인용한 페이지"}
@@ -216,10 +218,6 @@ def references_page(entries: dict[str, Entry], cited: dict[str, list[tuple[str, 
     return "\n".join(lines)
 
 
-def _lang(page: Page) -> str:
-    return "en" if page.file.src_uri.startswith("en/") else "ko"
-
-
 class ReferencesConfig(Config):
     file = c.Type(str, default="references.bib")
 
@@ -239,7 +237,7 @@ class ReferencesPlugin(BasePlugin[ReferencesConfig]):
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         where = f"docs/{page.file.src_uri}"
         if MARKER in markdown:
-            lang = _lang(page)
+            lang = page_language(page.file.src_uri)[0]
             return markdown.replace(MARKER, references_page(self.entries, cited_by(Path(config.docs_dir), lang), lang))
         return expand(markdown, self.entries, where)
 

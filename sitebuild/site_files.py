@@ -27,6 +27,12 @@ def language_prefix(config: MkDocsConfig) -> str:
     return "" if current is None or current == default else f"{current}/"
 
 
+def page_language(src_uri: str, languages: tuple[str, ...] = ("ko", "en"), default: str = "ko") -> tuple[str, str]:
+    """(language folder, path inside it) of a page under ``docs/``: ``"en/x/y.md"`` -> ``("en", "x/y.md")``."""
+    lang, _, rest = src_uri.partition("/")
+    return (lang, rest) if lang in languages else (default, src_uri)
+
+
 def add_file(
     files: Files,
     config: MkDocsConfig,

@@ -28,6 +28,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
+from sitebuild.site_files import page_language
+
 log = logging.getLogger("mkdocs.plugins.sitebuild.topics")
 
 TOPIC_LINK = re.compile(r"\[([^\]]+)\]\(topic:(\d+)\.(\d+)\)")
@@ -85,7 +87,7 @@ class TopicsPlugin(BasePlugin[TopicsConfig]):
 
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         src = page.file.src_uri
-        lang, _, path = src.partition("/") if src.startswith(("ko/", "en/")) else ("ko", "", src)
+        lang, path = page_language(src)
         if lang not in self.covered:
             self.covered[lang] = covered_topics(Path(config.docs_dir), lang)
         parts = {int(k): int(v) for k, v in self.config.parts.items()}
