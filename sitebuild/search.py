@@ -178,10 +178,13 @@ def enrich(docs: list[dict], lang: str, terms: Iterable[dict], *, glossary: bool
             if target is not None:
                 extra[target["location"]][KEYS] += [w for w in [word] if w] + forms
             if word and forms:
-                patterns.append((term_pattern(word, lang), forms))
+                patterns.append((word.split()[0].lower(), term_pattern(word, lang), forms))
         for doc in docs:
             text = f"{doc['title']} {plain(doc['text'])}"
-            for pattern, forms in patterns:
+            lowered = text.lower()
+            for first_word, pattern, forms in patterns:
+                if first_word not in lowered:  # a cheap necessary condition: skips most terms
+                    continue
                 n = min(len(pattern.findall(text)), MIRROR_CAP)
                 extra[doc["location"]][ALIAS] += [f for _ in range(n) for f in forms]
     for doc in docs:

@@ -1,8 +1,10 @@
 """Figures are deterministic: a snippet run again in a fresh process draws byte-identical SVGs.
 
 The build's run (its cache entry for the snippet's current bytes and environment) is compared
-with a second run of the same runner in a new process. Anything drawn from an unseeded random
-generator (NumPy's global or ``default_rng()``, Python's ``random``) differs between the two.
+with a second run in a new process: the reader's notebook executed in a fresh kernel
+(tests/test_notebooks.py), its figures recorded by the build's own code. Anything drawn from an
+unseeded random generator (NumPy's global or ``default_rng()``, Python's ``random``) differs
+between the two. This module holds the comparison and proves it catches such a snippet.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitebuild.gallery import find_snippets
-from support import ROOT, snippets
+import nbformat
+from nbclient import NotebookClient
+
+from support import ROOT
 
 
 def run_fresh(paths: list[Path], out: Path, workers: int = 1) -> dict[str, Path]:
@@ -68,15 +72,34 @@ def differences(snippet: Path, first: Path, second: Path) -> list[str]:
     return found
 
 
-def test_every_snippet_draws_the_same_bytes_twice(site: Path, tmp_path: Path) -> None:
-    """`site` first: the build has run (or found cached) every snippet, so the cache holds run one."""
-    assert site.is_dir()
-    gallery = find_snippets(ROOT / "snippets", ROOT / ".cache" / "figures")
-    assert [s.path for s in gallery] == snippets()
-    assert all(s.is_cached() for s in gallery), "the build left every snippet's figures in the cache"
-    fresh = run_fresh([s.path for s in gallery], tmp_path, workers=os.cpu_count() or 1)  # the longest test: finish it early
-    problems = [d for s in gallery for d in differences(s.path, s.entry, fresh[s.stem])]
-    assert not problems, "\n".join(problems)
+# Cells run around the reader's own in the test kernel (never published): they record each cell's
+# figures exactly as the build's runner does (same module, same salt, same hash seed), so the
+# fresh kernel's run is also the second run the determinism check compares with the build's.
+CAPTURE_BEFORE = """import sys
+sys.path.insert(0, {root!r})
+from sitebuild.runner import Figures as _Figures
+_figures = _Figures(salt={stem!r})
+get_ipython().events.register("post_run_cell", lambda _result: _figures.capture())
+del sys, _Figures"""
+CAPTURE_AFTER = """for _number, _svg in enumerate(_figures.latest.values(), start=1):
+    open({out!r} + f"/{{_number}}.svg", "w", encoding="utf-8").write(_svg)"""
+
+
+def run_in_fresh_kernel(notebook_file: Path, stem: str, cwd: Path, figures: Path) -> nbformat.NotebookNode:
+    """Execute a notebook in a new kernel started in ``cwd``; its figures land in ``figures/<n>.svg``.
+
+    Returns the executed notebook without the two recording cells."""
+    notebook = nbformat.read(notebook_file, as_version=4)
+    nbformat.validate(notebook)
+    figures.mkdir(parents=True, exist_ok=True)
+    before = nbformat.v4.new_code_cell(CAPTURE_BEFORE.format(root=str(ROOT), stem=stem))
+    after = nbformat.v4.new_code_cell(CAPTURE_AFTER.format(out=str(figures)))
+    notebook.cells = [before, *notebook.cells, after]
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client.execute(env={**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"})
+    notebook.cells = notebook.cells[1:-1]
+    return notebook
+
 
 
 UNSEEDED = '''"""A figure from an unseeded generator."""
@@ -91,15 +114,21 @@ plt.show()
 
 
 def test_an_unseeded_snippet_is_caught_by_name(tmp_path: Path) -> None:
+    """The same two runs as for the book's snippets: the build's runner, then the notebook in a fresh kernel."""
     unseeded = tmp_path / "src" / "unseeded_noise.py"
     seeded = tmp_path / "src" / "seeded_noise.py"
     unseeded.parent.mkdir()
     unseeded.write_text(UNSEEDED, encoding="utf-8")
     seeded.write_text(UNSEEDED.replace("default_rng()", "default_rng(0)"), encoding="utf-8")
-    one, two = run_fresh([unseeded, seeded], tmp_path / "one"), run_fresh([unseeded, seeded], tmp_path / "two")
-    caught = differences(unseeded, one["unseeded_noise"], two["unseeded_noise"])
-    assert len(caught) == 1 and caught[0].startswith("snippets/unseeded_noise.py: figure 1 differs"), caught
-    assert differences(seeded, one["seeded_noise"], two["seeded_noise"]) == [], "the same seed must give the same bytes"
+    built = run_fresh([unseeded, seeded], tmp_path / "built")
+    for snippet, expected in ((unseeded, 1), (seeded, 0)):
+        kernel = tmp_path / "kernel" / snippet.stem
+        (kernel / "work").mkdir(parents=True)
+        run_in_fresh_kernel(built[snippet.stem] / "notebook.ipynb", snippet.stem, kernel / "work", kernel / "figures")
+        found = differences(snippet, built[snippet.stem], kernel / "figures")
+        assert len(found) == expected, found
+        if expected:
+            assert found[0].startswith("snippets/unseeded_noise.py: figure 1 differs"), found
 
 
 def test_sub_point_jitter_is_the_same_drawing_and_a_moved_curve_is_not() -> None:

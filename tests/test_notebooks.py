@@ -9,10 +9,11 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from sitebuild.gallery import find_snippets
 from sitebuild.runner import split_cells
-from support import COLAB, DOCS, LANGUAGES, mkdocs_config, pages, snippets
+from support import COLAB, DOCS, LANGUAGES, ROOT, mkdocs_config, pages, snippets
+from test_determinism import differences, run_in_fresh_kernel
 
 SNIPPETS = snippets()
 IDS = [p.stem for p in SNIPPETS]
@@ -68,16 +69,20 @@ def test_notebook_page_shows_cells_and_outputs(site: Path, snippet: Path, lang: 
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
-def test_downloaded_notebook_runs_top_to_bottom_in_a_fresh_kernel(site: Path, snippet: Path, tmp_path: Path) -> None:
+def test_downloaded_notebook_runs_in_a_fresh_kernel_and_draws_the_builds_figures(site: Path, snippet: Path, tmp_path: Path) -> None:
     """What a reader does with the download (or in Colab): a new kernel, an empty folder. The cells
-    are the snippet's own, so this is also the snippet run alone in a fresh process."""
-    path = site / "notebooks" / f"{snippet.stem}.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    are the snippet's own, so this is also the snippet run alone in a fresh process: its figures
+    must be the build's, byte for byte (an unseeded generator fails here, naming the figure)."""
+    work, drawn = tmp_path / "work", tmp_path / "figures"
+    work.mkdir()
+    notebook = run_in_fresh_kernel(site / "notebooks" / f"{snippet.stem}.ipynb", snippet.stem, work, drawn)
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
-    assert not list(tmp_path.iterdir()), f"{snippet.name} wrote files: a snippet must not write any"
+    assert not list(work.iterdir()), f"{snippet.name} wrote files: a snippet must not write any"
+    built = next(s for s in find_snippets(ROOT / "snippets", ROOT / ".cache" / "figures") if s.path == snippet)
+    assert built.is_cached(), "the build left the snippet's figures in the cache"
+    problems = differences(snippet, built.entry, drawn)
+    assert not problems, "\n".join(problems)
 
 
 def test_the_build_ran_each_snippet_at_most_once(site: Path, site_log: str) -> None:

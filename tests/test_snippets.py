@@ -2,7 +2,7 @@
 
 That it runs as a reader runs it, alone in an empty folder in a fresh process, is tested on its
 notebook (tests/test_notebooks.py: the same cells, run top to bottom in a fresh Jupyter kernel),
-and that it draws the same figures every time in tests/test_determinism.py.
+which must also draw the build's figures byte for byte (tests/test_determinism.py).
 """
 
 from __future__ import annotations
