@@ -150,8 +150,8 @@ def term_forms(term: dict, lang: str) -> tuple[str | None, list[str]]:
     word = term.get(lang)
     variants = [*term.get(f"{lang}_variants", []), *([term["abbr"]] if term.get("abbr") else [])]
     forms = [*variants, *(f for v in [word or "", *variants] for f in typed_forms(v, lang))]
-    if lang == "ko":  # the English term in parentheses, typed without its hyphen: kmeans, kNN
-        forms += unhyphenated(" ".join([term.get("en", ""), term.get("abbr", "")]))
+    if lang == "ko":  # the English term, as the page gives it in parentheses, and typed without its hyphen: kmeans, kNN
+        forms += [term.get("en", ""), *unhyphenated(" ".join([term.get("en", ""), term.get("abbr", "")]))]
     return word, list(dict.fromkeys(f for f in forms if f and f != word))
 
 

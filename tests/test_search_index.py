@@ -152,7 +152,7 @@ def test_glossary_reader_tolerates_missing_optional_keys(tmp_path: Path) -> None
     path.write_text('[[term]]\nko = "에포크"\nen = "epoch"\n', encoding="utf-8")
     terms = search.load_glossary(path)
     assert any(t["en"] == "epoch" for t in terms)
-    assert search.term_forms({"ko": "에포크", "en": "epoch"}, "ko") == ("에포크", [])
+    assert search.term_forms({"ko": "에포크", "en": "epoch"}, "ko") == ("에포크", ["epoch"]), "a Korean page is found by the English term too"
     assert search.load_glossary(tmp_path / "missing.toml") == search.load_glossary(None)
 
 
