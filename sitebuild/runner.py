@@ -21,6 +21,7 @@ libraries, so it can run from any working directory.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -51,7 +52,6 @@ import numpy  # noqa: E402,F401  (imported once here so children start warm)
 
 try:  # PyTorch is optional for the runner itself; snippets that need it import it anyway.
     import torch
-    import torch._dynamo  # noqa: F401  (loaded lazily by the first optimiser: ~1 s per child otherwise)
 except ImportError:  # pragma: no cover
     torch = None
 
@@ -263,6 +263,8 @@ def main() -> None:
         # some float sums in matplotlib's layout, changed between runs: a tight_layout coordinate
         # that lands on a half of its 6th decimal then flipped in the SVG. Same salt, same bytes.
         os.execve(sys.executable, [sys.executable, "-m", "sitebuild.runner", *sys.argv[1:]], {**os.environ, "PYTHONHASHSEED": "0"})
+    if torch is not None:  # loaded lazily by the first optimizer: ~1 s per child otherwise. Here, in the
+        importlib.import_module("torch._dynamo")  # parent only: importing this module (tests' kernels) stays cheap.
     if "--serve" not in sys.argv:
         handle(json.load(sys.stdin))
         return
