@@ -174,10 +174,10 @@ betas = cosine_schedule(T_MODEL)
 abar = alpha_bars(betas)
 x_data = moons(1000, seed=0)
 eps = torch.randn(x_data.shape, generator=torch.Generator().manual_seed(2))
-fig, axes = plt.subplots(1, 6, figsize=(12, 2.4), sharex=True, sharey=True)
+fig, axes = plt.subplots(1, 6, figsize=(12, 2.4), sharex=True, sharey=True, dpi=72)  # dpi: the rasterized points only
 for ax, t in zip(axes, [0, 5, 10, 20, 35, 50]):
     x_t = q_sample(x_data, torch.full((len(x_data),), t), betas, eps)  # x_t from x_0 in one step
-    ax.scatter(x_t[:, 0], x_t[:, 1], s=2, marker="o")
+    ax.scatter(x_t[:, 0], x_t[:, 1], s=2, marker="o", rasterized=True)
     value = abar[t].item()
     ax.set_title(rf"$t = {t}$, $\bar\alpha_t = {value:.2f}$" if value >= 0.01 else
                  rf"$t = {t}$, $\bar\alpha_t \approx 10^{{{round(math.log10(value))}}}$", fontsize=9)
@@ -206,12 +206,12 @@ for name, nums in numbers.items():
 # %% Figure 3: train eps_theta, then sample from noise step by step
 result = diffusion_experiment()
 kept, distances = result["kept"], result["distances"]
-fig, axes = plt.subplots(1, 8, figsize=(14, 2.3), sharex=True, sharey=True)
+fig, axes = plt.subplots(1, 8, figsize=(14, 2.3), sharex=True, sharey=True, dpi=72)
 for ax, t in zip(axes, [50, 40, 30, 20, 10, 5, 0]):
-    ax.scatter(kept[t][:, 0], kept[t][:, 1], s=2, marker="o")
+    ax.scatter(kept[t][:, 0], kept[t][:, 1], s=2, marker="o", rasterized=True)
     ax.set_title(rf"$t = {t}$", fontsize=9)
 held_out = result["held_out"]
-axes[-1].scatter(held_out[:, 0], held_out[:, 1], s=8, marker="+", lw=0.6)
+axes[-1].scatter(held_out[:, 0], held_out[:, 1], s=8, marker="+", lw=0.6, rasterized=True)
 axes[-1].set_title("real (held out)", fontsize=9)
 for ax in axes:
     ax.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal")

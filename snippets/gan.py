@@ -188,13 +188,13 @@ print("most modes covered after step 300 by the collapsing run:", max(m for s, m
 # %% Figure 2: real and generated points over training, with D(x) as contours
 x_real = sample_data(1000, torch.Generator().manual_seed(1))
 GRID_X, GRID_Y, _ = grid()
-fig, axes = plt.subplots(1, len(SNAPSHOTS), figsize=(13, 3.4), sharey=True)
+fig, axes = plt.subplots(1, len(SNAPSHOTS), figsize=(13, 3.4), sharey=True, dpi=72)  # dpi: the rasterized fills and points only
 for ax, step in zip(axes, SNAPSHOTS):
     x_gen, d_of_x = healthy_frames[step]
-    filled = ax.contourf(GRID_X, GRID_Y, d_of_x, levels=np.linspace(0, 1, 11), cmap="PuOr_r", alpha=0.45)
+    filled = ax.contourf(GRID_X, GRID_Y, d_of_x, levels=np.linspace(0, 1, 11), cmap="PuOr_r", alpha=0.45, rasterized=True)
     ax.contour(GRID_X, GRID_Y, d_of_x, levels=[0.5], colors=GRAY, linestyles="--", linewidths=1)
-    ax.scatter(*x_real.T, s=4, marker="o", color=BLUE, label="real data")
-    ax.scatter(*x_gen[:500].T, s=10, marker="x", color=VERMILLION, linewidths=0.8, label="generated G(z)")
+    ax.scatter(*x_real.T, s=4, marker="o", color=BLUE, label="real data", rasterized=True)
+    ax.scatter(*x_gen[:500].T, s=10, marker="x", color=VERMILLION, linewidths=0.8, label="generated G(z)", rasterized=True)
     ax.set_title(f"step {step}: {modes_covered(x_gen)} modes", fontsize=10)
     ax.set_xlim(-3, 3), ax.set_ylim(-3, 3), ax.set_aspect("equal")
     ax.set_xlabel("$x_1$")
@@ -204,16 +204,16 @@ fig.colorbar(filled, ax=axes, shrink=0.8, label="discriminator output D(x)")
 plt.show()
 
 # %% Figure 3: mode collapse next to a healthy run
-fig, (ax_ok, ax_bad, ax_modes) = plt.subplots(1, 3, figsize=(12, 3.8))
-ax_ok.scatter(*x_real.T, s=4, marker="o", color=BLUE, label="real data")
+fig, (ax_ok, ax_bad, ax_modes) = plt.subplots(1, 3, figsize=(12, 3.8), dpi=72)
+ax_ok.scatter(*x_real.T, s=4, marker="o", color=BLUE, label="real data", rasterized=True)
 ax_ok.scatter(*healthy_frames[600][0][:500].T, s=10, marker="x", color=VERMILLION, linewidths=0.8,
-              label="generated, step 600")
+              label="generated, step 600", rasterized=True)
 ax_ok.set_title(f"healthy: {healthy[-1][1]} of 8 modes")
-ax_bad.scatter(*x_real.T, s=4, marker="o", color=BLUE, label="real data")
+ax_bad.scatter(*x_real.T, s=4, marker="o", color=BLUE, label="real data", rasterized=True)
 for step, marker, color in [(400, "^", GREEN), (500, "s", ORANGE), (600, "x", VERMILLION)]:
     x_gen = collapsed_frames[step][0][:500]
     ax_bad.scatter(*x_gen.T, s=10, marker=marker, color=color, linewidths=0.8, alpha=0.7,
-                   label=f"generated, step {step}")
+                   label=f"generated, step {step}", rasterized=True)
 ax_bad.set_title(f"generator 10x faster: {collapsed[-1][1]} of 8 modes")
 for ax in (ax_ok, ax_bad):
     ax.set_xlim(-3, 3), ax.set_ylim(-3, 3), ax.set_aspect("equal")

@@ -259,10 +259,10 @@ print("Figure 3: PE(pos) . PE(pos) = {:.1f}; PE(pos) . PE(pos + k) = {:.1f} (k =
       "{:.1f} (k = 50)".format(G[0, 0], G[0, 1], G[0, 10], G[0, 50]))
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.5), layout="constrained", width_ratios=[1, 1, 1.1])
-im = axes[0].imshow(PE.numpy(), cmap="viridis", aspect="auto", vmin=-1, vmax=1)
+im = axes[0].imshow(PE.numpy(), cmap="viridis", aspect="auto", vmin=-1, vmax=1, interpolation="none")
 axes[0].set(xlabel="dimension $j$", ylabel="position pos", title="PE(pos, j)")
 fig.colorbar(im, ax=axes[0], shrink=0.8)
-im = axes[1].imshow(G.numpy(), cmap="cividis")
+im = axes[1].imshow(G.numpy(), cmap="cividis", interpolation="none")
 axes[1].set(xlabel="position", ylabel="position", title=r"PE(pos)$\cdot$PE(pos$'$)")
 fig.colorbar(im, ax=axes[1], shrink=0.8)
 k = np.arange(-40, 41)
