@@ -130,9 +130,9 @@ def check_accessibility(v: Visit, *, contrast: bool = True) -> None:
     # Without the contrast rule, KaTeX's visual HTML is left out: it is aria-hidden (screen readers
     # get the MathML beside it), holds two thirds of a formula-heavy page's elements and nothing the
     # other rules look at; axe then runs about a fifth faster. The contrast rule still sees formulas.
-    context = {} if contrast else {"exclude": [[".katex-html"]]}
+    context = None if contrast else {"exclude": [[".katex-html"]]}
     violations = v.tab.evaluate(
-        """async ([allowed, options, context]) => (await axe.run(Object.keys(context).length ? context : document, options))
+        """async ([allowed, options, context]) => (await axe.run(context ?? document, options))
             .violations.map(x => ({id: x.id, nodes: x.nodes
             .filter(n => !(x.id in allowed &&
                            new Function("el", "return " + allowed[x.id])(document.querySelector(n.target[0]))))

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from snippet_code import snippet_function
+from snippet_code import assert_adam_step_matches_torch_optim_adam, snippet_function
 
 pytestmark = pytest.mark.usefixtures("float64")  # the snippet's functions make tensors in the default dtype
 
@@ -157,19 +157,7 @@ def test_same_parameters_for_any_length():
 # The snippet's Adam step  vs  torch.optim.Adam
 # ---------------------------------------------------------------------------
 def test_adam_step_matches_torch_optim_adam():
-    torch.manual_seed(0)
-    w_ours = torch.randn(4, 3)
-    w_ref = w_ours.clone().requires_grad_(True)
-    opt = torch.optim.Adam([w_ref], lr=0.03)
-    target = torch.randn(4, 3)
-    state = {}
-    for _ in range(25):
-        g = 2 * (w_ours - target) + torch.sin(w_ours)  # gradient of ||w - target||^2 - sum cos(w)
-        SNIPPET["adam_step"]([w_ours], [g], state, 0.03)
-        opt.zero_grad()
-        ((w_ref - target) ** 2).sum().add(-torch.cos(w_ref).sum()).backward()
-        opt.step()
-    torch.testing.assert_close(w_ours, w_ref.detach(), rtol=0, atol=1e-12)
+    assert_adam_step_matches_torch_optim_adam(SNIPPET["adam_step"], lr=0.03)
 
 
 # ---------------------------------------------------------------------------
