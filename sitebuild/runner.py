@@ -11,7 +11,9 @@ The parent imports matplotlib, NumPy and PyTorch once, then forks one child per 
 (at most ``workers`` at a time). A forked child starts from the parent's pristine state, so
 snippets cannot leak rcParams, RNG state, open figures or imported modules into each other.
 A child runs its snippet cell by cell (``# %%``, jupytext's percent format) as a notebook kernel
-would, capturing each cell's output and the figures it drew (as Jupyter's inline backend does).
+would (``__name__`` is ``"__main__"``, there is no ``__file__``, the working directory is an empty
+scratch folder the snippet must leave empty), capturing each cell's output and the figures it
+drew (as Jupyter's inline backend does).
 Each child writes into its ``out`` directory: ``1.svg``, ``2.svg``, ... (every figure in its final
 state), ``notebook.ipynb`` (the executed notebook) and ``meta.json`` on
 success (figure count, seconds spent running the snippet and rendering its figures), or ``error.txt`` (the snippet's traceback) on failure; its stdout and stderr go to
@@ -123,6 +125,10 @@ class Figures:
         return shown
 
 
+class WroteFilesError(RuntimeError):
+    """A snippet left files in the directory it ran in."""
+
+
 class FigureStyleError(ValueError):
     """Two curves of one plot differ by color alone (a reader who cannot tell colors apart is lost)."""
 
@@ -155,7 +161,7 @@ def stream(name: str, text: str) -> list[dict]:
 
 def execute(snippet: Path, figures: Figures) -> dict:
     """Run a snippet cell by cell, as a notebook kernel would; return it as an executed notebook."""
-    namespace = {"__name__": "__main__", "__file__": str(snippet)}
+    namespace = {"__name__": "__main__"}  # a kernel's namespace: no __file__ in a notebook
     cells, count = [], 0
     for index, cell in enumerate(split_cells(snippet.read_text(encoding="utf-8"))):
         entry = {"id": f"cell-{index}", "cell_type": cell.kind, "metadata": {}, "source": cell.source.splitlines(keepends=True)}
@@ -208,8 +214,12 @@ def run_child(snippet: Path, out: Path, timeout: int) -> None:
         try:
             notebook = execute(snippet, figures)
             figures.capture()  # figures changed after the cell that showed them
+            if written := sorted(p.name for p in work.iterdir()):
+                raise WroteFilesError(f"{snippet} wrote {written} into its working directory; a snippet must not "
+                                      "write files (a reader runs it in their own project)")
         except BaseException as exc:  # noqa: BLE001 - report anything the snippet raises
-            (out / "error.txt").write_text(snippet_traceback(snippet, exc), encoding="utf-8")
+            report = f"{exc}\n" if isinstance(exc, WroteFilesError) else snippet_traceback(snippet, exc)
+            (out / "error.txt").write_text(report, encoding="utf-8")
         else:
             for index, svg in enumerate(figures.latest.values(), start=1):
                 (out / f"{index}.svg").write_text(svg, encoding="utf-8")

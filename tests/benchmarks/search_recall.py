@@ -81,13 +81,15 @@ def sizes(site: Path, lang: str) -> tuple[int, int]:
 
 
 def run_queries(browser, url: str, queries: list[dict]) -> dict[str, list[tuple[dict, list[str]]]]:
-    from test_search import open_search, type_query
+    from test_search import open_search, type_queries
 
     out = {}
     for lang in LANGS:
         context, tab, root = open_search(browser, url, lang)
         try:
-            out[lang] = [(q, [p.removeprefix(root) for p in type_query(tab, root, q["text"])]) for q in queries if q["lang"] == lang]
+            mine = [q for q in queries if q["lang"] == lang]
+            found = type_queries(tab, root, [q["text"] for q in mine])
+            out[lang] = [(q, [p.removeprefix(root) for p in pages]) for q, pages in zip(mine, found, strict=True)]
         finally:
             context.close()
     return out
