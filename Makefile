@@ -10,12 +10,10 @@ export NO_MKDOCS_2_WARNING := 1
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
-# --no-compile: byte-compiling every installed module was half the install (about 30 s); Python
-# compiles the modules the tests import on first use instead, at no measurable cost.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
