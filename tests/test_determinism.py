@@ -1,10 +1,12 @@
 """Figures are deterministic: a snippet run again in a fresh process draws byte-identical SVGs.
 
-The build's run (its cache entry for the snippet's current bytes and environment) is compared
-with a second run in a new process: the reader's notebook executed in a fresh kernel
-(tests/test_notebooks.py), its figures recorded by the build's own code. Anything drawn from an
-unseeded random generator (NumPy's global or ``default_rng()``, Python's ``random``) differs
-between the two. This module holds the comparison and proves it catches such a snippet.
+The build's run (its cache entry for the snippet's current bytes and environment) is compared,
+snippet by snippet, with a second run in a new runner process started by this test (the snippets
+are split into a few groups, one process each, so that the groups run on different workers).
+Anything drawn from an unseeded random generator (NumPy's global or ``default_rng()``, Python's
+``random``) differs between two processes. tests/test_notebooks.py adds a third run for a sample
+of snippets: the reader's downloaded notebook in a fresh Jupyter kernel, compared the same way.
+This module holds the comparison and proves it catches an unseeded snippet.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
-from support import ROOT
+from sitebuild.gallery import find_snippets
+from support import ROOT, snippets
 
 
 def run_fresh(paths: list[Path], out: Path, workers: int = 1) -> dict[str, Path]:
@@ -74,7 +78,7 @@ def differences(snippet: Path, first: Path, second: Path) -> list[str]:
 
 # Cells run around the reader's own in the test kernel (never published): they record each cell's
 # figures exactly as the build's runner does (same module, same salt, same hash seed), so the
-# fresh kernel's run is also the second run the determinism check compares with the build's.
+# fresh kernel's figures can be compared with the build's as a second run's are.
 CAPTURE_BEFORE = """import sys
 sys.path.insert(0, {root!r})
 from sitebuild.runner import Figures as _Figures
@@ -103,6 +107,40 @@ def run_in_fresh_kernel(notebook_file: Path, stem: str, cwd: Path, figures: Path
 
 
 
+SNIPPETS = snippets()
+GROUPS = 4  # runner processes for the second runs (each pays the imports once)
+
+
+def group_of(snippet: Path) -> int:
+    return SNIPPETS.index(snippet) % GROUPS
+
+
+@pytest.fixture(scope="session")
+def second_run(site: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The second run of a snippet: its whole group run once, in one new runner process, after the build."""
+    done: dict[int, dict[str, Path]] = {}
+
+    def run(snippet: Path) -> Path:
+        group = group_of(snippet)
+        if group not in done:
+            members = [s for s in SNIPPETS if group_of(s) == group]
+            done[group] = run_fresh(members, tmp_path_factory.mktemp(f"second-run-{group}"))
+        return done[group][snippet.stem]
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [pytest.param(s, id=s.stem, marks=pytest.mark.xdist_group(f"second-run-{group_of(s)}")) for s in SNIPPETS],
+)
+def test_a_second_run_in_a_fresh_process_draws_the_builds_figures(site: Path, second_run, snippet: Path) -> None:
+    built = next(s for s in find_snippets(ROOT / "snippets", ROOT / ".cache" / "figures") if s.path == snippet)
+    assert built.is_cached(), "the build left the snippet's figures in the cache"
+    problems = differences(snippet, built.entry, second_run(snippet))
+    assert not problems, "\n".join(problems)
+
+
 UNSEEDED = '''"""Figures from three unseeded generators, and one from a seeded generator."""
 
 import random
@@ -124,15 +162,14 @@ plt.show()
 
 
 def test_an_unseeded_snippet_is_caught_by_name(tmp_path: Path) -> None:
-    """The same two runs as for the book's snippets: the build's runner, then the notebook in a
-    fresh kernel. Each figure drawn from an unseeded generator is named; the seeded one is not."""
+    """The same two runs as for the book's snippets: two runner processes (a forked child inherits
+    its parent's global generators, so two children of one process could agree; two processes do
+    not). Each figure drawn from an unseeded generator is named; the seeded one is not."""
     snippet = tmp_path / "src" / "unseeded_noise.py"
     snippet.parent.mkdir()
     snippet.write_text(UNSEEDED, encoding="utf-8")
-    built = run_fresh([snippet], tmp_path / "built")[snippet.stem]
-    (tmp_path / "kernel" / "work").mkdir(parents=True)
-    run_in_fresh_kernel(built / "notebook.ipynb", snippet.stem, tmp_path / "kernel" / "work", tmp_path / "kernel" / "figures")
-    found = differences(snippet, built, tmp_path / "kernel" / "figures")
+    first, second = run_fresh([snippet], tmp_path / "first"), run_fresh([snippet], tmp_path / "second")
+    found = differences(snippet, first[snippet.stem], second[snippet.stem])
     assert [message.split(" differs")[0] for message in found] == [
         f"snippets/unseeded_noise.py: figure {n}" for n in (1, 2, 3)
     ], found

@@ -1,10 +1,10 @@
 """Each snippet is self-contained: only torch, NumPy, matplotlib, scikit-learn and the standard library.
 
-That it runs as a reader runs it, alone in an empty folder in a fresh process, is tested on its
-notebook (tests/test_notebooks.py: the same cells, run top to bottom in a fresh Jupyter kernel),
-which must also draw the build's figures byte for byte (tests/test_determinism.py). The build's
-runner already runs it as a kernel would (no ``__file__``, an empty folder it must leave empty:
-checked below), so such a snippet fails the build itself, naming the snippet.
+That it runs as a reader runs it is tested by running it again in a fresh process with the build's
+runner, which runs it as a kernel runs a notebook (cell by cell, no ``__file__``, in an empty folder
+it must leave empty; checked below): it must draw the build's figures byte for byte
+(tests/test_determinism.py). A sample also runs as a downloaded notebook in a fresh Jupyter
+kernel (tests/test_notebooks.py).
 """
 
 from __future__ import annotations
