@@ -1,7 +1,8 @@
 """On a phone (360 px wide): Korean lines break between words only, and no page scrolls sideways.
 
-Every page is checked by tests/browser/test_reader.py (``check_on_a_phone``, on the page it has
-already loaded); this module holds the check and proves it can fail."""
+Every Korean page, and the English pages of the contrast sample, are checked by
+tests/browser/test_reader.py (``check_on_a_phone``, on the page it has already loaded); this
+module holds the check and proves it can fail."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ MID_WORD_BREAKS = """el => {
   const found = [];
   const hangul = /[\\uac00-\\ud7a3]/;
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const whole = document.createRange();
   while (walker.nextNode()) {
     const node = walker.currentNode, text = node.data;
-    if (node.parentElement.closest("code, pre, .katex, .arithmatex")) continue;
+    if (!hangul.test(text) || node.parentElement.closest("code, pre, .katex, .arithmatex")) continue;
+    whole.selectNodeContents(node);
+    if (whole.getClientRects().length < 2) continue;  // on one line: no break inside it
     let previousTop = null;
     for (let i = 0; i < text.length; i++) {
       const range = document.createRange();
