@@ -349,6 +349,11 @@ class GlossaryConfig(Config):
     tooltips = c.Type(bool, default=True)
 
 
+# The glossary's terms and compiled matchers, by the file's bytes: under `mkdocs serve` this module
+# stays loaded, and every rebuild (each language's, too) would otherwise compile them again.
+_LOADED: dict[bytes, tuple[list[Term], dict[str, Matcher]]] = {}
+
+
 class GlossaryPlugin(BasePlugin[GlossaryConfig]):
     def __init__(self) -> None:
         self.terms: list[Term] = []
@@ -358,10 +363,14 @@ class GlossaryPlugin(BasePlugin[GlossaryConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         path = Path(config.config_file_path).parent / self.config.file
         try:
-            self.terms = load(path)
+            source = path.read_bytes()
+            if source not in _LOADED:  # compiling the matchers is most of the work: once per glossary text
+                terms = load(path)
+                _LOADED.clear()
+                _LOADED[source] = terms, {lang: Matcher(terms, lang) for lang in LANGS}
         except (OSError, tomllib.TOMLDecodeError, GlossaryError, TypeError) as e:
             raise PluginError(f"glossary: {e}") from e
-        self.matchers = {lang: Matcher(self.terms, lang) for lang in LANGS}
+        self.terms, self.matchers = _LOADED[source]
         if not any(isinstance(e, TermExtension) for e in config.markdown_extensions):  # i18n re-runs on_config
             config.markdown_extensions.append(TermExtension(self))  # type: ignore[arg-type]
         return config

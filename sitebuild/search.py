@@ -34,6 +34,7 @@ tests/benchmarks/search_recall.py.)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -155,38 +156,66 @@ def term_forms(term: dict, lang: str) -> tuple[str | None, list[str]]:
     return word, list(dict.fromkeys(f for f in forms if f and f != word))
 
 
-def enrich(docs: list[dict], lang: str, terms: Iterable[dict], *, glossary: bool = True, headings: bool = True) -> list[dict]:
-    """Add the hidden ``keys`` and ``alias`` fields to a language's index entries (in place)."""
-    pages = {d["location"]: d for d in docs if "#" not in d["location"]}
-    extra: dict[str, dict[str, list[str]]] = {d["location"]: {KEYS: [], ALIAS: []} for d in docs}
-    for doc in docs:
-        if headings:
-            extra[doc["location"]][KEYS] += typed_forms(doc["title"], lang)
-            if lang == "en":  # Korean text is not joined at random: only the glossary's compounds
-                counts: dict[str, int] = {}
-                for form in typed_forms(plain(doc["text"]), lang):
-                    counts[form] = counts.get(form, 0) + 1
-                extra[doc["location"]][ALIAS] += [f for f, n in counts.items() for _ in range(min(n, MIRROR_CAP))]
-    if glossary:
-        patterns = []
+# Under `mkdocs serve` the module stays loaded between rebuilds; what enrich computes is a pure
+# function of its inputs, so it is kept here, keyed by them: a rebuild after an edit recomputes the
+# edited page's entries only (the glossary's patterns, compiled once per glossary and language).
+_PREPARED: dict[tuple[str, str], tuple[list[tuple[str | None, list[str]]], list[tuple[str, re.Pattern[str], list[str]]]]] = {}
+_EXTRAS: dict[tuple[object, ...], dict[str, list[str]]] = {}
+
+
+def _prepare(terms: list[dict], lang: str) -> tuple[str, list[tuple[str | None, list[str]]], list[tuple[str, re.Pattern[str], list[str]]]]:
+    """The glossary's forms for ``lang``: (its digest, [(defining page, words)], [(first word, pattern, forms)])."""
+    digest = hashlib.sha256(json.dumps(terms, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    if (digest, lang) not in _PREPARED:
+        defining, patterns = [], []
         for term in terms:
             word, forms = term_forms(term, lang)
             if not forms and not word:
                 continue
-            page = term.get("page")
-            target = pages.get(f"{page}/") if page else None
-            if target is not None:
-                extra[target["location"]][KEYS] += [w for w in [word] if w] + forms
+            defining.append((term.get("page"), [w for w in [word] if w] + forms))
             if word and forms:
                 patterns.append((word.split()[0].lower(), term_pattern(word, lang), forms))
-        for doc in docs:
-            text = f"{doc['title']} {plain(doc['text'])}"
-            lowered = text.lower()
-            for first_word, pattern, forms in patterns:
-                if first_word not in lowered:  # a cheap necessary condition: skips most terms
-                    continue
-                n = min(len(pattern.findall(text)), MIRROR_CAP)
-                extra[doc["location"]][ALIAS] += [f for _ in range(n) for f in forms]
+        _PREPARED[digest, lang] = defining, patterns
+    return digest, *_PREPARED[digest, lang]
+
+
+def _doc_extras(doc: dict, lang: str, patterns: list[tuple[str, re.Pattern[str], list[str]]], headings: bool) -> dict[str, list[str]]:
+    """One entry's hidden words: forms of its title (and, in English, of its text), then the
+    glossary variants of every term its text uses."""
+    keys: list[str] = []
+    alias: list[str] = []
+    if headings:
+        keys += typed_forms(doc["title"], lang)
+        if lang == "en":  # Korean text is not joined at random: only the glossary's compounds
+            counts: dict[str, int] = {}
+            for form in typed_forms(plain(doc["text"]), lang):
+                counts[form] = counts.get(form, 0) + 1
+            alias += [f for f, n in counts.items() for _ in range(min(n, MIRROR_CAP))]
+    if patterns:
+        text = f"{doc['title']} {plain(doc['text'])}"
+        lowered = text.lower()
+        for first_word, pattern, forms in patterns:
+            if first_word not in lowered:  # a cheap necessary condition: skips most terms
+                continue
+            n = min(len(pattern.findall(text)), MIRROR_CAP)
+            alias += [f for _ in range(n) for f in forms]
+    return {KEYS: keys, ALIAS: alias}
+
+
+def enrich(docs: list[dict], lang: str, terms: Iterable[dict], *, glossary: bool = True, headings: bool = True) -> list[dict]:
+    """Add the hidden ``keys`` and ``alias`` fields to a language's index entries (in place)."""
+    pages = {d["location"]: d for d in docs if "#" not in d["location"]}
+    digest, defining, patterns = _prepare(list(terms), lang) if glossary else ("", [], [])
+    extra: dict[str, dict[str, list[str]]] = {}
+    for doc in docs:
+        key = (digest, lang, headings, doc["location"], doc["title"], doc["text"])
+        if key not in _EXTRAS:
+            _EXTRAS[key] = _doc_extras(doc, lang, patterns, headings)
+        extra[doc["location"]] = {field: list(words) for field, words in _EXTRAS[key].items()}
+    for page, words in defining:  # a term's own forms on its defining page, boosted like a title
+        target = pages.get(f"{page}/") if page else None
+        if target is not None:
+            extra[target["location"]][KEYS] += words
     for doc in docs:
         for field, words in extra[doc["location"]].items():
             if words:
@@ -218,7 +247,12 @@ def split_index(site: Path, default: str, others: list[str], glossary: Path | No
     index = json.loads(path.read_text(encoding="utf-8"))
     terms = load_glossary(glossary) if glossary_forms else []
     docs: dict[str, list[dict]] = {lang: [] for lang in [default, *others]}
+    # One entry per location: under `mkdocs serve --dirty`, mkdocs-static-i18n stacks every rebuild's
+    # entries onto the last (the index doubled with each edit); the latest entry is the page as saved.
+    latest: dict[str, dict] = {}
     for doc in index["docs"]:
+        latest[doc["location"]] = doc  # an existing key keeps its place and takes the newer entry
+    for doc in latest.values():
         lang = next((o for o in others if doc["location"].startswith(f"{o}/")), default)
         if lang != default:
             doc = {**doc, "location": doc["location"][len(lang) + 1 :]}
@@ -267,5 +301,11 @@ class SearchPlugin(BasePlugin[SearchConfig]):
         default = next(lang.locale for lang in i18n.config.languages if lang.default)
         others = [lang.locale for lang in i18n.config.languages if not lang.default and lang.build]
         glossary = Path(config.config_file_path).parent / self.config.glossary
+        # Under `mkdocs serve --dirty` the i18n plugin and Material's search plugin keep their entries
+        # across rebuilds and each stacks the other's onto its own: one entry per location, the latest.
+        material = config.plugins.get("material/search") or config.plugins.get("search")
+        for stacked in (getattr(i18n, "search_entries", None), getattr(getattr(material, "search_index", None), "entries", None)):
+            if isinstance(stacked, list):
+                stacked[:] = list({entry["location"]: entry for entry in stacked}.values())
         counts = split_index(site, default, others, glossary)
         log.info("search: one index per language (%s entries)", ", ".join(f"{lang} {n}" for lang, n in counts.items()))

@@ -170,3 +170,28 @@ def test_code_blocks_stay_out_of_the_index() -> None:
     html = '<p>text</p><div class="highlight"><pre><code>import torch</code></pre></div>'
     out = search.SearchPlugin().on_page_content(html, page=None, config=None, files=None)
     assert '<div class="highlight" data-search-exclude>' in out
+
+
+def write_index(site: Path, docs: list[dict]) -> None:
+    (site / "search" / "search_index.json").write_text(json.dumps({"config": CONFIG, "docs": docs}), encoding="utf-8")
+
+
+def test_a_stacked_index_keeps_one_entry_per_location_the_latest(site: Path) -> None:
+    """Under `mkdocs serve --dirty` each rebuild's entries arrive stacked onto the last build's."""
+    edited = doc("optimization/other/", "다른 페이지", "<p>배치 정규화를 쓴다.</p>")
+    write_index(site, [*DOCS, *DOCS[:3], edited])
+    index = built(site)
+    raw = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert [d["location"] for d in raw] == [d["location"] for d in DOCS if not d["location"].startswith("en/")], "each once, in place"
+    assert index["ko"]["docs"]["optimization/other/"]["text"] == edited["text"], "the latest entry wins"
+    assert "BN" in words(index["ko"]["docs"]["optimization/other/"], "alias"), "its hidden fields are the edited text's"
+
+
+def test_enrichment_is_recomputed_when_an_entry_or_the_glossary_changes(site: Path) -> None:
+    """enrich keeps its results between serve rebuilds, keyed by everything they depend on."""
+    before = built(site)["ko"]["docs"]["optimization/other/"]
+    assert "헤시안" not in words(before, "alias")
+    write_index(site, [*DOCS[:3], doc("optimization/other/", "다른 페이지", "<p>헤세 행렬을 쓴다.</p>"), *DOCS[4:]])
+    assert "헤시안" in words(built(site)["ko"]["docs"]["optimization/other/"], "alias"), "a changed text"
+    (site / "glossary.toml").write_text(GLOSSARY.replace('ko_variants = ["헤시안"]', 'ko_variants = ["헤시안", "헷세"]'), encoding="utf-8")
+    assert "헷세" in words(built(site)["ko"]["docs"]["optimization/other/"], "alias"), "a changed glossary"
