@@ -235,6 +235,13 @@ def index_config(config: dict, lang: str, korean_split: str = "particles", hidde
     return {**config, "lang": [lang], "pipeline": PIPELINE.get(lang, config["pipeline"]), "separator": separator, "fields": fields}
 
 
+def latest_per_location(entries: list[dict]) -> list[dict]:
+    """One entry per location, the latest, in the place of the first. Under `mkdocs serve --dirty`,
+    mkdocs-static-i18n and Material's search plugin keep their entries across rebuilds and each
+    stacks the other's onto its own (the index doubled with each edit)."""
+    return list({entry["location"]: entry for entry in entries}.values())
+
+
 def split_index(site: Path, default: str, others: list[str], glossary: Path | None = None, *,
                 korean_split: str = "particles", glossary_forms: bool = True, heading_forms: bool = True) -> dict[str, int]:
     """Split ``site/search/search_index.json`` into one index per language; return entries per language.
@@ -247,12 +254,7 @@ def split_index(site: Path, default: str, others: list[str], glossary: Path | No
     index = json.loads(path.read_text(encoding="utf-8"))
     terms = load_glossary(glossary) if glossary_forms else []
     docs: dict[str, list[dict]] = {lang: [] for lang in [default, *others]}
-    # One entry per location: under `mkdocs serve --dirty`, mkdocs-static-i18n stacks every rebuild's
-    # entries onto the last (the index doubled with each edit); the latest entry is the page as saved.
-    latest: dict[str, dict] = {}
-    for doc in index["docs"]:
-        latest[doc["location"]] = doc  # an existing key keeps its place and takes the newer entry
-    for doc in latest.values():
+    for doc in latest_per_location(index["docs"]):
         lang = next((o for o in others if doc["location"].startswith(f"{o}/")), default)
         if lang != default:
             doc = {**doc, "location": doc["location"][len(lang) + 1 :]}
@@ -301,11 +303,10 @@ class SearchPlugin(BasePlugin[SearchConfig]):
         default = next(lang.locale for lang in i18n.config.languages if lang.default)
         others = [lang.locale for lang in i18n.config.languages if not lang.default and lang.build]
         glossary = Path(config.config_file_path).parent / self.config.glossary
-        # Under `mkdocs serve --dirty` the i18n plugin and Material's search plugin keep their entries
-        # across rebuilds and each stacks the other's onto its own: one entry per location, the latest.
+        # The plugins' own lists too, so that they stop growing from one serve rebuild to the next.
         material = config.plugins.get("material/search") or config.plugins.get("search")
         for stacked in (getattr(i18n, "search_entries", None), getattr(getattr(material, "search_index", None), "entries", None)):
             if isinstance(stacked, list):
-                stacked[:] = list({entry["location"]: entry for entry in stacked}.values())
+                stacked[:] = latest_per_location(stacked)
         counts = split_index(site, default, others, glossary)
         log.info("search: one index per language (%s entries)", ", ".join(f"{lang} {n}" for lang, n in counts.items()))

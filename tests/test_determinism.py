@@ -11,6 +11,7 @@ This module holds the comparison and proves it catches an unseeded snippet.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -22,7 +23,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from sitebuild.gallery import find_snippets
+from sitebuild.gallery import Snippet, find_snippets
 from support import ROOT, snippets
 
 
@@ -130,14 +131,24 @@ def second_run(site: Path, tmp_path_factory: pytest.TempPathFactory):
     return run
 
 
+@functools.cache
+def _built() -> dict[Path, Snippet]:
+    return {s.path: s for s in find_snippets(ROOT / "snippets", ROOT / ".cache" / "figures")}
+
+
+def build_entry(snippet: Path) -> Path:
+    """The build's cache entry for ``snippet`` as it is now (asserting the build left it there)."""
+    built = _built()[snippet]
+    assert built.is_cached(), "the build left the snippet's figures in the cache"
+    return built.entry
+
+
 @pytest.mark.parametrize(
     "snippet",
     [pytest.param(s, id=s.stem, marks=pytest.mark.xdist_group(f"second-run-{group_of(s)}")) for s in SNIPPETS],
 )
 def test_a_second_run_in_a_fresh_process_draws_the_builds_figures(site: Path, second_run, snippet: Path) -> None:
-    built = next(s for s in find_snippets(ROOT / "snippets", ROOT / ".cache" / "figures") if s.path == snippet)
-    assert built.is_cached(), "the build left the snippet's figures in the cache"
-    problems = differences(snippet, built.entry, second_run(snippet))
+    problems = differences(snippet, build_entry(snippet), second_run(snippet))
     assert not problems, "\n".join(problems)
 
 
