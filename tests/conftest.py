@@ -61,6 +61,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    items.sort(key=run_order)
+
+
+def run_order(item: pytest.Item) -> tuple[bool, ...]:
+    """The order in which pytest-xdist hands out the tests (`--no-loadscope-reorder` keeps it): those
+    that need no site first (the site builds meanwhile: a cold build is a minute and a half), then
+    the grouped ones (the longest units: each group of second runs, the search queries), then the
+    other builds and checks of the site, the many short browser visits last (they even out the end)."""
+    if "_site_build" not in getattr(item, "fixturenames", ()):
+        return (False,)
+    grouped = any(True for _ in item.iter_markers("xdist_group"))
+    return (True, not grouped, "browser" in item.path.parts)
 
 
 BUILD_THREAD = pytest.StashKey[threading.Thread]()
