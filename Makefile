@@ -13,7 +13,12 @@ install: $(VENV)/.installed node_modules/.package-lock.json
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# pip byte-compiles one file at a time; compileall uses every core (install 48 s -> 36 s here).
+# The .pyc files must be there: where PYTHONDONTWRITEBYTECODE is set, no process writes its own
+# and every import would compile from source. A few files are for newer Pythons (torch's
+# py312_intrinsics.py) and fail to compile, as they do silently under pip's own compile.
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[test]"
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
