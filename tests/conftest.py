@@ -71,7 +71,7 @@ def run_order(item: pytest.Item) -> tuple[bool, ...]:
     other builds and checks of the site, the many short browser visits last (they even out the end)."""
     if "_site_build" not in getattr(item, "fixturenames", ()):
         return (False,)
-    grouped = any(True for _ in item.iter_markers("xdist_group"))
+    grouped = item.get_closest_marker("xdist_group") is not None
     return (True, not grouped, "browser" in item.path.parts)
 
 

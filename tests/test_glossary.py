@@ -187,7 +187,6 @@ def test_english_matching_takes_plurals_and_any_case() -> None:
     assert found == ["Learning rates", "learning rate"]
 
 
-
 def flat_alternation(words) -> str:
     """The plain way to write the matcher's alternation: every word, longest first (the reference
     for the trie that sitebuild.glossary builds for speed)."""
@@ -212,6 +211,7 @@ def test_the_trie_finds_what_a_longest_first_alternation_finds(monkeypatch: pyte
     assert len(reference) > 500 and found(trie) == reference
     shortest_first = lambda words: trie(words).replace(")?", ")??")  # noqa: E731 - a mutant
     assert found(shortest_first) != reference, "the comparison tells a shorter-first match apart"
+
 
 # --- Loading -----------------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+from support import DOCS, LANGUAGES
+
 pytestmark = pytest.mark.xdist_group("search")  # one worker: the index loads once per language
 
 QUERIES = tomllib.loads((Path(__file__).with_name("search_queries.toml")).read_text(encoding="utf-8"))["query"]
@@ -96,7 +98,6 @@ def type_query(tab, root: str, text: str) -> list[str]:
     return result_pages(root, hrefs)
 
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 # make benchmark's grown copy (tests/support.py::replicate) puts copy k of section <s> in <s>-<k>/:
 # the same text, so every hit would come twice. A replica's result counts as the page it copies.
 REPLICA = re.compile(r"/(?P<section>[^/]+)-\d+/(?=[^/]+/$)")
@@ -104,7 +105,9 @@ REPLICA = re.compile(r"/(?P<section>[^/]+)-\d+/(?=[^/]+/$)")
 
 def original(url: str) -> str:
     m = REPLICA.search(url)
-    return url[: m.start()] + f"/{m['section']}/" + url[m.end() :] if m and (DOCS / "ko" / m["section"]).is_dir() else url
+    if m is None or not (DOCS / LANGUAGES[0] / m["section"]).is_dir():
+        return url
+    return f"{url[: m.start()]}/{m['section']}/{url[m.end() :]}"
 
 
 def result_pages(root: str, hrefs: list[str]) -> list[str]:
@@ -186,12 +189,11 @@ def params() -> list:
 
 def test_queries_cover_both_languages() -> None:
     """At least 60 learner queries per language, each once, each naming a page that exists."""
-    docs = Path(__file__).resolve().parents[2] / "docs"
-    for lang in ("ko", "en"):
+    for lang in LANGUAGES:
         texts = [q["text"] for q in QUERIES if q["lang"] == lang]
         assert len(texts) >= 60, f"{lang}: {len(texts)} queries"
         assert len(set(texts)) == len(texts), f"{lang}: repeated queries"
-    missing = [q for q in QUERIES if not (docs / q["lang"] / f"{q['page']}.md").is_file()]
+    missing = [q for q in QUERIES if not (DOCS / q["lang"] / f"{q['page']}.md").is_file()]
     assert not missing, f"queries naming missing pages: {missing}"
 
 
