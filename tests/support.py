@@ -223,6 +223,13 @@ def build(project: Path, site_dir: Path, *, strict: bool = True, env: dict[str, 
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _gzipped(path: Path, mtime_ns: int) -> bytes:
+    """A file's bytes gzip-compressed, once per version of the file (every visit fetches the same
+    theme files; compressing them again each time was CPU the browser tests need)."""
+    return gzip.compress(path.read_bytes(), compresslevel=6)
+
+
 class SiteHandler(SimpleHTTPRequestHandler):
     """Serves the built site as GitHub Pages does: under site_url's path (/dl-textbook/), with the
     site's own 404 page, and (``gzip = True``) text files gzip-compressed for clients that accept it."""
@@ -249,13 +256,12 @@ class SiteHandler(SimpleHTTPRequestHandler):
             path = path / "index.html"
         accepts = "gzip" in self.headers.get("Accept-Encoding", "")
         if self.gzip and accepts and path.suffix in self.COMPRESSED and path.is_file():
-            self._send(200, path.read_bytes(), self.guess_type(str(path)), compress=True)
+            self._send(200, _gzipped(path, path.stat().st_mtime_ns), self.guess_type(str(path)), compress=True)
             return
         super().do_GET()
 
     def _send(self, code: int, body: bytes, content_type: str, *, compress: bool = False) -> None:
-        if compress:
-            body = gzip.compress(body, compresslevel=6)
+        """Send ``body``, which ``compress`` says is gzip-compressed."""
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         if compress:

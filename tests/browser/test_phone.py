@@ -19,27 +19,31 @@ MID_WORD_BREAKS = """el => {
   const found = [];
   const hangul = /[\\uac00-\\ud7a3]/;
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-  const whole = document.createRange();
+  // Two ranges, reused: every Range a page creates stays live (the browser updates it on each later
+  // change to the page) until it is garbage-collected, and one per character made axe, which runs
+  // next on the same page, three times slower.
+  const range = document.createRange(), char = document.createRange();
+  const lines = (node, start, end) => { range.setStart(node, start); range.setEnd(node, end); return range.getClientRects().length; };
   while (walker.nextNode()) {
     const node = walker.currentNode, text = node.data;
     if (!hangul.test(text) || node.parentElement.closest("code, pre, .katex, .arithmatex")) continue;
-    whole.selectNodeContents(node);
-    if (whole.getClientRects().length < 2) continue;  // on one line: no break inside it
-    let previousTop = null;
-    for (let i = 0; i < text.length; i++) {
-      const range = document.createRange();
-      range.setStart(node, i);
-      range.setEnd(node, i + 1);
-      const rect = range.getClientRects()[0];
-      if (!rect) { previousTop = null; continue; }
-      if (previousTop !== null && rect.top > previousTop + 2 && hangul.test(text[i]) && hangul.test(text[i - 1])) {
-        let a = i - 1, b = i;
-        while (a > 0 && !/\\s/.test(text[a - 1])) a--;
-        while (b < text.length - 1 && !/\\s/.test(text[b + 1])) b++;
-        const word = text.slice(a, b + 1);
-        if (a > 0 && b < text.length - 1 && /^[\\uac00-\\ud7a3.,()]+$/.test(word)) found.push(word);
+    if (lines(node, 0, text.length) < 2) continue;  // on one line: no break inside it
+    // Each word (a run between spaces) on two lines or more, character by character.
+    for (const m of text.matchAll(/\\S+/g)) {
+      const a = m.index, b = a + m[0].length - 1;
+      if (a === 0 || b === text.length - 1 || !/^[\\uac00-\\ud7a3.,()]+$/.test(m[0]) || lines(node, a, b + 1) < 2) continue;
+      let previousTop = null;
+      for (let i = a; i <= b; i++) {
+        char.setStart(node, i);
+        char.setEnd(node, i + 1);
+        const rect = char.getClientRects()[0];
+        if (!rect) { previousTop = null; continue; }
+        if (previousTop !== null && rect.top > previousTop + 2 && hangul.test(text[i]) && hangul.test(text[i - 1])) {
+          found.push(m[0]);
+          break;
+        }
+        previousTop = rect.top;
       }
-      previousTop = rect.top;
     }
   }
   return found;

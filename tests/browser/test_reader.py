@@ -286,16 +286,17 @@ def test_dark_scheme_toggle_keeps_figures_readable(visit, server: str, lang: str
     check_loads_cleanly(v, server)
     check_dark_scheme_toggle(v)
     check_figures(v, lang, page)
-    check_accessibility(v)
+    if page != SCHEME_PAGES[-1]:  # axe sees that page in the dark scheme in the test below
+        check_accessibility(v)
     check_loads_cleanly(v, server)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_dark_scheme_follows_the_readers_system_setting(visit, server: str, lang: str) -> None:
-    v = visit(lang, Path("sequences/attention.md"), dark=True, wait_until="networkidle")
+    v = visit(lang, SCHEME_PAGES[-1], dark=True, wait_until="networkidle")
     assert v.tab.locator("body").get_attribute("data-md-color-scheme") == "slate"
     check_loads_cleanly(v, server)
-    check_figures(v, lang, Path("sequences/attention.md"))
+    check_figures(v, lang, SCHEME_PAGES[-1])
     check_accessibility(v)
 
 
