@@ -109,7 +109,7 @@ def run_in_fresh_kernel(notebook_file: Path, stem: str, cwd: Path, figures: Path
 
 
 SNIPPETS = snippets()
-GROUPS = 4  # runner processes for the second runs (each pays the imports once)
+GROUPS = 2  # runner processes for the second runs, one per worker (each pays its imports, ~3 s, once)
 
 
 def group_of(snippet: Path) -> int:
