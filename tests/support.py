@@ -164,6 +164,7 @@ def clone_project(dest: Path) -> Path:
 
 NAV_SECTION = re.compile(r"^  - (?P<title>[^\n:]+):\n(?P<pages>(?:      - [^\n]+\.md\n)+)", re.MULTILINE)
 GALLERY_LINK = r"(?<=/){stem}(?=\.py\b|\.ipynb\b|/index\.ipynb|-\d+\.svg)"
+SIBLING_LINK = re.compile(r"\]\((?![a-z]+:|/|\.\./|#)(?P<target>[^)#\s/]+\.md)")
 
 
 def replicate(project: Path, pages: int, *, snippets: bool = True) -> int:
@@ -193,6 +194,9 @@ def replicate(project: Path, pages: int, *, snippets: bool = True) -> int:
             for page in section[: pages - count]:
                 for lang in LANGUAGES:
                     text = (project / "docs" / lang / page).read_text(encoding="utf-8")
+                    # A link to a page of the same folder goes to the original (the copy of a section may
+                    # stop before the page it names).
+                    text = SIBLING_LINK.sub(rf"](../{Path(page).parent.as_posix()}/\g<target>", text)
                     for stem in sorted(set(re.findall(r'--8<-- "snippets/(\w+)\.py', text)) & stems) if snippets else []:
                         shutil.copy2(project / "snippets" / f"{stem}.py", project / "snippets" / f"{stem}_{k}.py")
                         if stem in tests:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from support import DOCS, LANGUAGES, copy_project, build, pages, replicate, snippets
+from support import DOCS, LANGUAGES, NAV_SECTION, ROOT, copy_project, build, pages, replicate, snippets
 
 AT_SCALE = 110  # pages in both languages together, index, glossary and references included
 
@@ -84,3 +85,25 @@ def test_at_scale_a_tex_error_in_the_last_page_is_named(big_project: Path) -> No
     path = big_project / "docs" / "en" / page
     path.write_text(path.read_text(encoding="utf-8") + "\n\nBroken: $\\sqrt{x$\n", encoding="utf-8")
     assert_fails_naming(big_project, f"en/{page.as_posix()}", "\\\\sqrt{x")
+
+
+def test_a_partly_copied_section_links_to_the_pages_it_left_out(tmp_path: Path) -> None:
+    """The grown copy must build with --strict: a copied page's link to a page of its own folder that
+    the copy stops before goes to the original (the 60-page benchmark copy once failed on one)."""
+    order = [p for m in NAV_SECTION.finditer((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+             for p in re.findall(r"      - ([^\n]+\.md)", m["pages"])]
+    # The first page (in nav order) linking to a later page of its folder: the copy stops right after it.
+    stop = next(i for i, page in enumerate(order)
+                if any(f"{Path(page).parent}/{t}" in order[i + 1 :]
+                       for t in re.findall(r"\]\(([\w-]+\.md)", (DOCS / "en" / page).read_text(encoding="utf-8"))))
+    project = copy_project(tmp_path / "project", with_cache=False)
+    replicate(project, len(pages("ko")) - 3 + stop + 1, snippets=False)  # index, glossary, references aside
+    copies = [p for p in (project / "docs").glob("*/*/*.md") if re.search(r"-\d+$", p.parent.name)]
+    assert len(copies) == len(LANGUAGES) * (stop + 1)
+    broken = [
+        f"{page.relative_to(project)} -> {target}"
+        for page in copies
+        for target in re.findall(r"\]\(([^)#\s]+\.md)", page.read_text(encoding="utf-8"))
+        if "://" not in target and not (page.parent / target).resolve().is_file()
+    ]
+    assert not broken, broken
