@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 # pip would byte-compile every file it installs, one at a time (torch alone is thousands, most
 # never imported here). Instead each module is compiled when first imported and its .pyc kept
 # (PYTHONDONTWRITEBYTECODE is unexported above); these two imports, side by side, compile the big
-# ones now (install 50 s -> 30 s). Leaving a module out of them costs time, never a result.
+# ones now (install 50 s -> 33 s here). Leaving a module out of them costs time, never a result.
 	$(BIN)/python -c "import torch, torch._dynamo, numpy, scipy.stats, matplotlib.pyplot, sklearn.datasets, \
 	  sklearn.linear_model, sklearn.ensemble, sklearn.svm, sklearn.cluster, sklearn.decomposition, \
 	  sklearn.model_selection, statsmodels.api" & \
