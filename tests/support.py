@@ -167,6 +167,20 @@ GALLERY_LINK = r"(?<=/){stem}(?=\.py\b|\.ipynb\b|/index\.ipynb|-\d+\.svg)"
 SIBLING_LINK = re.compile(r"\]\((?![a-z]+:|/|\.\./|#)(?P<target>[^)#\s/]+\.md)")
 
 
+def original_sections(config: str) -> list[tuple[str, list[str]]]:
+    """The nav sections of an mkdocs.yml's text as (title, pages), without the copies replicate() added."""
+    return [
+        (m["title"], [p for p in re.findall(r"      - ([^\n]+\.md)", m["pages"]) if not re.match(r"[^/]+-\d+/", p)])
+        for m in NAV_SECTION.finditer(config)
+        if not re.search(r" \(\d+\)$", m["title"])
+    ]
+
+
+def concept_count(project: Path) -> int:
+    """Concept pages per language in ``project`` (index, glossary and references aside)."""
+    return len(list((project / "docs" / LANGUAGES[0]).rglob("*.md"))) - 3
+
+
 def replicate(project: Path, pages: int, *, snippets: bool = True) -> int:
     """Grow ``project`` (a copy, never ROOT) to ``pages`` concept pages per language, both languages.
 
@@ -177,16 +191,13 @@ def replicate(project: Path, pages: int, *, snippets: bool = True) -> int:
     """
     assert project.resolve() != ROOT, "replicate a copy, never the project itself"
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
-    sections = [(m["title"], re.findall(r"      - ([^\n]+\.md)", m["pages"])) for m in NAV_SECTION.finditer(config)]
     end = list(NAV_SECTION.finditer(config))[-1].end()
-    originals = [p for _, section in sections for p in section]
     stems = {p.stem for p in (project / "snippets").glob("*.py")}
     tests = {t.stem.removeprefix("test_"): t for t in (project / "tests" / "formulas").glob("test_*.py")}
     # Copies already there (a grown project grown again) keep their numbers; new ones follow them.
     k = max((int(n) for n in re.findall(r"^      - [^/\n]+-(\d+)/", config, flags=re.MULTILINE)), default=1)
-    sections = [(t, [p for p in ps if not re.match(r"[^/]+-\d+/", p)]) for t, ps in sections if not re.search(r" \(\d+\)$", t)]
-    originals = [p for _, section in sections for p in section]
-    count, added = len(list((project / "docs" / "ko").rglob("*.md"))) - 3, []
+    sections = original_sections(config)
+    count, added = concept_count(project), []
     while count < pages:
         k += 1
         for title, section in sections:
@@ -260,15 +271,15 @@ class SiteHandler(SimpleHTTPRequestHandler):
             path = path / "index.html"
         accepts = "gzip" in self.headers.get("Accept-Encoding", "")
         if self.gzip and accepts and path.suffix in self.COMPRESSED and path.is_file():
-            self._send(200, _gzipped(path, path.stat().st_mtime_ns), self.guess_type(str(path)), compress=True)
+            self._send(200, _gzipped(path, path.stat().st_mtime_ns), self.guess_type(str(path)), gzipped=True)
             return
         super().do_GET()
 
-    def _send(self, code: int, body: bytes, content_type: str, *, compress: bool = False) -> None:
-        """Send ``body``, which ``compress`` says is gzip-compressed."""
+    def _send(self, code: int, body: bytes, content_type: str, *, gzipped: bool = False) -> None:
+        """Send ``body`` (already gzip-compressed if ``gzipped``)."""
         self.send_response(code)
         self.send_header("Content-Type", content_type)
-        if compress:
+        if gzipped:
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support import DOCS, LANGUAGES, NAV_SECTION, ROOT, copy_project, build, pages, replicate, snippets
+from support import DOCS, LANGUAGES, ROOT, build, concept_count, copy_project, original_sections, pages, replicate, snippets
 
 AT_SCALE = 110  # pages in both languages together, index, glossary and references included
 
@@ -56,8 +56,7 @@ def test_a_broken_link_and_a_broken_anchor_fail_the_build_naming_both(project: P
 @pytest.fixture
 def big_project(project: Path) -> Path:
     """The project grown past AT_SCALE pages (copies of the concept pages; the snippets stay warm)."""
-    concepts = len([p for p in pages("en") if p.name not in {"index.md", "glossary.md", "references.md"}])
-    replicate(project, max(concepts, -(-AT_SCALE // len(LANGUAGES)) - 3), snippets=False)
+    replicate(project, max(concept_count(project), -(-AT_SCALE // len(LANGUAGES)) - 3), snippets=False)
     assert sum(1 for lang in LANGUAGES for _ in (project / "docs" / lang).rglob("*.md")) >= AT_SCALE
     return project
 
@@ -90,8 +89,7 @@ def test_at_scale_a_tex_error_in_the_last_page_is_named(big_project: Path) -> No
 def test_a_partly_copied_section_links_to_the_pages_it_left_out(tmp_path: Path) -> None:
     """The grown copy must build with --strict: a copied page's link to a page of its own folder that
     the copy stops before goes to the original (the 60-page benchmark copy once failed on one)."""
-    order = [p for m in NAV_SECTION.finditer((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-             for p in re.findall(r"      - ([^\n]+\.md)", m["pages"]) if not re.match(r"[^/]+-\d+/", p)]  # originals
+    order = [p for _, section in original_sections((ROOT / "mkdocs.yml").read_text(encoding="utf-8")) for p in section]
     # The first page (in nav order) linking to a later page of its folder: the copy stops right after it.
     stop = next(i for i, page in enumerate(order)
                 if any(f"{Path(page).parent}/{t}" in order[i + 1 :]
@@ -102,7 +100,7 @@ def test_a_partly_copied_section_links_to_the_pages_it_left_out(tmp_path: Path) 
         return {p for p in (project / "docs").glob("*/*/*.md") if re.search(r"-\d+$", p.parent.name)}
 
     before = copies()  # make benchmark runs the tests in a copy grown already
-    replicate(project, len(pages("ko")) - 3 + stop + 1, snippets=False)  # index, glossary, references aside
+    replicate(project, concept_count(project) + stop + 1, snippets=False)
     new = copies() - before
     assert len(new) == len(LANGUAGES) * (stop + 1)
     broken = [
